@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void
+dp_options_usage(const char *prog)
+{
+	printf("Usage: %s [EAL options] -- --ip ADDR/PREFIX [--ip ...] "
+	       "[--gateway ADDR] [--control PATH]\n"
+	       "\n"
+	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
+	       "order;\n"
+	       "                    exactly one per port (e.g. 192.0.2.10/24)\n"
+	       "  --gateway ADDR    next hop for destinations off every "
+	       "interface's\n"
+	       "                    subnet; must lie on one of them\n"
+	       "  --control PATH    control socket (default %s;\n"
+	       "                    'none' disables it)\n"
+	       "  --help            this text\n"
+	       "\n"
+	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
+	       "than the\nmain lcore when there are several, the main lcore "
+	       "alone otherwise.\nEach worker owns one RX/TX queue pair of "
+	       "every port.\n"
+	       "Example, no NIC and no hugepages:\n"
+	       "  %s -l 0 --no-huge -m 512 --no-shconf --no-pci \\\n"
+	       "     --vdev net_tap0,iface=rp0 -- --ip 192.0.2.10/24\n",
+	       prog, DP_CONTROL_DEFAULT, prog);
+}
+
+static int
+parse_ipv4(const char *s, rte_be32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = a.s_addr;
+	return 0;
+}
+
+static int
+parse_cidr(const char *arg, struct dp_ip *ip, char *err, size_t errlen)
+{
+	char buf[64], *slash, *end;
+	uint32_t host;
+	long prefix;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "--ip '%.40s...': too long", arg);
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash == NULL) {
+		snprintf(err, errlen, "--ip '%s': expected ADDR/PREFIX, e.g. "
+			 "192.0.2.10/24", arg);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	if (parse_ipv4(buf, &ip->addr) != 0) {
+		snprintf(err, errlen, "--ip '%s': '%s' is not an IPv4 address",
+			 arg, buf);
+		return -EINVAL;
+	}
+	errno = 0;
+	prefix = strtol(slash + 1, &end, 10);
+	if (slash[1] == '\0' || *end != '\0' || errno != 0 || prefix < 1 ||
+	    prefix > 32) {
+		snprintf(err, errlen, "--ip '%s': prefix '%s' must be a number "
+			 "from 1 to 32", arg, slash + 1);
+		return -EINVAL;
+	}
+	ip->prefix = (uint8_t)prefix;
+	ip->mask = rte_cpu_to_be_32(prefix == 32 ? 0xffffffffu :
+				    ~(0xffffffffu >> prefix));
+	host = rte_be_to_cpu_32(ip->addr);
+	if (host == 0 || (host >> 24) == 0 || (host >> 24) == 127 ||
+	    (host >> 28) >= 0xe) {
+		snprintf(err, errlen, "--ip '%s': %s cannot be an interface "
+			 "address (zero, loopback, multicast or reserved)",
+			 arg, buf);
+		return -EINVAL;
+	}
+	if (prefix <= 30 && ((ip->addr & ~ip->mask) == 0 ||
+			     (ip->addr | ip->mask) == 0xffffffffu)) {
+		snprintf(err, errlen, "--ip '%s': %s is the network or "
+			 "broadcast address of its /%ld", arg, buf, prefix);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
+		 size_t errlen)
+{
+	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP };
+	static const struct option longopts[] = {
+		{ "ip", required_argument, NULL, OPT_IP },
+		{ "gateway", required_argument, NULL, OPT_GATEWAY },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->control = DP_CONTROL_DEFAULT;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_IP:
+			if (o->nb_ip == PORT_MAX) {
+				snprintf(err, errlen, "--ip given more than %d "
+					 "times; at most %d ports are "
+					 "supported", PORT_MAX, PORT_MAX);
+				return -EINVAL;
+			}
+			rc = parse_cidr(optarg, &o->ip[o->nb_ip], err, errlen);
+			if (rc != 0)
+				return rc;
+			o->nb_ip++;
+			break;
+		case OPT_GATEWAY:
+			if (parse_ipv4(optarg, &o->gateway) != 0 ||
+			    o->gateway == 0) {
+				snprintf(err, errlen, "--gateway '%s': not an "
+					 "IPv4 address", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CONTROL:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--control: empty path "
+					 "(use 'none' to disable)");
+				return -EINVAL;
+			}
+			o->control = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_HELP:
+			dp_options_usage(argv[0]);
+			return 1;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value",
+				 argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option '%s' (see --help)",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see --help)",
+			 argv[optind]);
+		return -EINVAL;
+	}
+	if (o->nb_ip == 0) {
+		snprintf(err, errlen, "no --ip given: each DPDK port needs one, "
+			 "e.g. -- --ip 192.0.2.10/24");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+dp_options_gateway_port(const struct dp_options *o, char *err, size_t errlen)
+{
+	char gw[INET_ADDRSTRLEN];
+	uint16_t i;
+
+	for (i = 0; i < o->nb_ip; i++)
+		if ((o->gateway & o->ip[i].mask) ==
+		    (o->ip[i].addr & o->ip[i].mask))
+			return i;
+	inet_ntop(AF_INET, &o->gateway, gw, sizeof(gw));
+	snprintf(err, errlen, "--gateway %s is not on the subnet of any --ip",
+		 gw);
+	return -EINVAL;
+}

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rampart-dataplane: EAL and port setup, worker launch, control thread,
+ * orderly shutdown. The packet path itself lives in lcore/ and net/.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "cfg/options.h"
+#include "ctl/ctl_server.h"
+#include "lcore/worker.h"
+#include "stats/stats.h"
+
+#define PROG "rampart-dataplane"
+#define ARP_INBOX_SIZE 1024
+
+struct dataplane {
+	struct dp_options opt;
+	struct rte_mempool *pool;
+	struct port *ports[PORT_MAX];
+	struct net_iface ifaces[PORT_MAX];
+	uint16_t nb_ports;
+	struct worker *workers[RTE_MAX_LCORE];
+	unsigned int nb_workers;
+	struct ctl_server ctl;
+	time_t started;
+};
+
+static volatile bool quit_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit_flag = true;
+}
+
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int
+ctl_handler(FILE *f, const char *cmd, void *arg)
+{
+	struct dataplane *dp = arg;
+	uint16_t i;
+
+	if (strcmp(cmd, "stats") == 0) {
+		stats_write(f, dp->workers, dp->nb_workers, dp->ports,
+			    dp->nb_ports);
+	} else if (strcmp(cmd, "status") == 0) {
+		fprintf(f, "uptime_s %ld\n", (long)(time(NULL) - dp->started));
+		fprintf(f, "workers %u\n", dp->nb_workers);
+		fprintf(f, "ports %u\n", dp->nb_ports);
+		for (i = 0; i < dp->nb_ports; i++)
+			fprintf(f, "port%u.name %s\n", i, dp->ports[i]->name);
+	} else if (strcmp(cmd, "help") == 0) {
+		fputs("commands: stats status help\n", f);
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* Split argv at the first "--": EAL gets the left part, we the right. */
+static int
+split_args(int argc, char **argv, int *eal_argc)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+	*eal_argc = i;
+	return i < argc ? i : -1;
+}
+
+static void
+print_port(const struct dataplane *dp, uint16_t i)
+{
+	const struct net_iface *ifc = &dp->ifaces[i];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], ip[INET_ADDRSTRLEN];
+
+	rte_ether_format_addr(mac, sizeof(mac), &ifc->mac);
+	inet_ntop(AF_INET, &ifc->addr, ip, sizeof(ip));
+	printf(PROG ": port %u %s mac %s ip %s/%u queues %u%s%s\n", i,
+	       ifc->port->name, mac, ip, ifc->prefix, ifc->port->nb_queues,
+	       ifc->port->offloads & PORT_TX_IPV4_CKSUM ? " tx-ipv4-cksum" : "",
+	       ifc->port->offloads & PORT_RX_FLOW_HASH ? " flow-hash" : "");
+}
+
+static int
+setup_ports(struct dataplane *dp, char *err, size_t errlen)
+{
+	uint16_t nb_avail = rte_eth_dev_count_avail(), port_id, i = 0;
+	unsigned int nb_mbufs;
+	int gw_port = -1;
+
+	if (nb_avail == 0) {
+		snprintf(err, errlen, "no DPDK ports: give a NIC bound to "
+			 "vfio-pci, or a virtual device such as --vdev "
+			 "net_tap0,iface=rp0");
+		return -ENODEV;
+	}
+	if (nb_avail != dp->opt.nb_ip) {
+		snprintf(err, errlen, "%u DPDK port%s but %u --ip: give exactly "
+			 "one --ip per port, in port order", nb_avail,
+			 nb_avail == 1 ? "" : "s", dp->opt.nb_ip);
+		return -EINVAL;
+	}
+	if (dp->opt.gateway != 0) {
+		gw_port = dp_options_gateway_port(&dp->opt, err, errlen);
+		if (gw_port < 0)
+			return gw_port;
+	}
+
+	/* RX and TX rings of every queue, per-lcore caches, and headroom
+	 * for frames held in TX buffers and ARP queues. */
+	nb_mbufs = nb_avail * dp->nb_workers * 2048u +
+		   rte_lcore_count() * (256u + PORT_BURST * 2) + 4096;
+	dp->pool = rte_pktmbuf_pool_create("rampart_mbufs", nb_mbufs, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE,
+					   rte_socket_id());
+	if (dp->pool == NULL) {
+		snprintf(err, errlen, "cannot allocate %u packet buffers: %s "
+			 "(raise -m or reserve hugepages)", nb_mbufs,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	RTE_ETH_FOREACH_DEV(port_id) {
+		struct net_iface *ifc = &dp->ifaces[i];
+
+		dp->ports[i] = port_dpdk_open(port_id, i, dp->nb_workers,
+					      dp->pool, err, errlen);
+		if (dp->ports[i] == NULL)
+			return -EIO;
+		dp->nb_ports = ++i;
+		ifc->port = dp->ports[i - 1];
+		ifc->mac = ifc->port->mac;
+		ifc->addr = dp->opt.ip[i - 1].addr;
+		ifc->mask = dp->opt.ip[i - 1].mask;
+		ifc->prefix = dp->opt.ip[i - 1].prefix;
+		if (gw_port == i - 1)
+			ifc->gateway = dp->opt.gateway;
+	}
+	return 0;
+}
+
+static int
+setup_workers(struct dataplane *dp, char *err, size_t errlen)
+{
+	unsigned int lcore, i, j;
+	char name[RTE_RING_NAMESIZE];
+
+	for (i = 0; i < dp->nb_workers; i++) {
+		struct worker *w = dp->workers[i];
+
+		worker_init(w, w->lcore_id, (uint16_t)i, dp->ifaces,
+			    dp->nb_ports, dp->pool, &quit_flag);
+		if (dp->nb_workers == 1)
+			continue;
+		snprintf(name, sizeof(name), "arp_inbox_%u", i);
+		w->net.arp_inbox = rte_ring_create_elem(name,
+				sizeof(struct arp_notice), ARP_INBOX_SIZE,
+				rte_lcore_to_socket_id(w->lcore_id),
+				RING_F_SC_DEQ);
+		if (w->net.arp_inbox == NULL) {
+			snprintf(err, errlen, "ARP inbox ring for lcore %u: %s",
+				 w->lcore_id, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < dp->nb_workers; i++)
+		for (j = 0; j < dp->nb_workers; j++)
+			if (i != j)
+				dp->workers[i]->net.arp_peers[
+					dp->workers[i]->net.nb_arp_peers++] =
+					dp->workers[j]->net.arp_inbox;
+	(void)lcore;
+	return 0;
+}
+
+static int
+alloc_workers(struct dataplane *dp)
+{
+	unsigned int lcore;
+
+	/* One lcore: the main lcore polls. Several: every worker lcore
+	 * polls and main keeps the control thread and signals. */
+	if (rte_lcore_count() == 1) {
+		lcore = rte_get_main_lcore();
+		dp->workers[dp->nb_workers] = rte_zmalloc_socket("worker",
+			sizeof(struct worker), RTE_CACHE_LINE_SIZE,
+			rte_lcore_to_socket_id(lcore));
+		if (dp->workers[dp->nb_workers] == NULL)
+			return -ENOMEM;
+		dp->workers[dp->nb_workers++]->lcore_id = lcore;
+		return 0;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		dp->workers[dp->nb_workers] = rte_zmalloc_socket("worker",
+			sizeof(struct worker), RTE_CACHE_LINE_SIZE,
+			rte_lcore_to_socket_id(lcore));
+		if (dp->workers[dp->nb_workers] == NULL)
+			return -ENOMEM;
+		dp->workers[dp->nb_workers++]->lcore_id = lcore;
+	}
+	return 0;
+}
+
+static void
+teardown(struct dataplane *dp)
+{
+	unsigned int i;
+
+	ctl_server_stop(&dp->ctl);
+	for (i = 0; i < dp->nb_workers; i++) {
+		if (dp->workers[i] == NULL)
+			continue;
+		worker_fini(dp->workers[i]);
+		rte_ring_free(dp->workers[i]->net.arp_inbox);
+		rte_free(dp->workers[i]);
+	}
+	for (i = 0; i < dp->nb_ports; i++)
+		port_close(dp->ports[i]);
+	rte_mempool_free(dp->pool);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dataplane dp;
+	char err[512];
+	int eal_argc, app_at, rc;
+	unsigned int i;
+
+	/* Application options are checked before EAL starts, so a typo
+	 * costs no hugepage or device setup and gets a plain message. */
+	app_at = split_args(argc, argv, &eal_argc);
+	if (app_at < 0) {
+		if (eal_argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+				     strcmp(argv[1], "-h") == 0)) {
+			dp_options_usage(PROG);
+			return 0;
+		}
+		fprintf(stderr, PROG ": missing '--' and application options; "
+			"usage: " PROG " [EAL args] -- --ip ADDR/PREFIX "
+			"(see --help)\n");
+		return 2;
+	}
+	argv[app_at] = argv[0];
+	rc = dp_options_parse(argc - app_at, argv + app_at, &dp.opt, err,
+			      sizeof(err));
+	if (rc == 1)
+		return 0;
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 2;
+	}
+
+	rc = rte_eal_init(eal_argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	if (install_signals() != 0) {
+		fprintf(stderr, PROG ": cannot install signal handlers\n");
+		goto fail;
+	}
+	dp.started = time(NULL);
+
+	rc = alloc_workers(&dp);
+	if (rc == 0)
+		rc = setup_ports(&dp, err, sizeof(err));
+	if (rc == 0)
+		rc = setup_workers(&dp, err, sizeof(err));
+	if (rc == 0 && dp.opt.control != NULL)
+		rc = ctl_server_start(&dp.ctl, dp.opt.control, &quit_flag,
+				      ctl_handler, &dp, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == -ENOMEM && err[0] == '\0')
+			snprintf(err, sizeof(err), "out of memory");
+		fprintf(stderr, PROG ": %s\n", err);
+		goto fail;
+	}
+
+	for (i = 0; i < dp.nb_ports; i++)
+		print_port(&dp, (uint16_t)i);
+	printf(PROG ": ready ports=%u workers=%u control=%s\n", dp.nb_ports,
+	       dp.nb_workers, dp.opt.control ? dp.opt.control : "none");
+	fflush(stdout);
+
+	if (dp.nb_workers == 1 &&
+	    dp.workers[0]->lcore_id == rte_get_main_lcore()) {
+		worker_main(dp.workers[0]);
+	} else {
+		for (i = 0; i < dp.nb_workers; i++)
+			rte_eal_remote_launch(worker_main, dp.workers[i],
+					      dp.workers[i]->lcore_id);
+		while (!quit_flag)
+			usleep(100 * 1000);
+		rte_eal_mp_wait_lcore();
+	}
+
+	printf(PROG ": stopping\n");
+	stats_write(stdout, dp.workers, dp.nb_workers, dp.ports, dp.nb_ports);
+	fflush(stdout);
+	teardown(&dp);
+	rte_eal_cleanup();
+	return 0;
+
+fail:
+	quit_flag = true;
+	teardown(&dp);
+	rte_eal_cleanup();
+	return 1;
+}
