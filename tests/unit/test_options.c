@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* rampart-dataplane application options: good input parsed, every bad
+ * input refused with a sentence that names it. */
+#include <string.h>
+
+#include "testlib.h"
+#include "cfg/options.h"
+
+static char err[512];
+
+static int
+parse(struct dp_options *o, ...)
+{
+	char *argv[16] = { "rampart-dataplane" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, o);
+	while ((a = va_arg(ap, char *)) != NULL)
+		argv[argc++] = a;
+	va_end(ap);
+	err[0] = '\0';
+	return dp_options_parse(argc, argv, o, err, sizeof(err));
+}
+
+static void
+test_good(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--ip", "192.0.2.10/24", "--ip",
+			       "198.51.100.7/32", "--gateway", "192.0.2.1",
+			       "--control", "/tmp/x.sock", NULL), 0);
+	assert_int_equal(o.nb_ip, 2);
+	assert_int_equal(o.ip[0].addr, rte_cpu_to_be_32(T_OUR_IP));
+	assert_int_equal(o.ip[0].mask, rte_cpu_to_be_32(0xffffff00));
+	assert_int_equal(o.ip[0].prefix, 24);
+	assert_int_equal(o.ip[1].mask, 0xffffffff);
+	assert_int_equal(o.gateway, rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1)));
+	assert_string_equal(o.control, "/tmp/x.sock");
+	assert_int_equal(dp_options_gateway_port(&o, err, sizeof(err)), 0);
+
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", NULL), 0);
+	assert_string_equal(o.control, DP_CONTROL_DEFAULT);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--control", "none",
+			       NULL), 0);
+	assert_null(o.control);
+}
+
+static void
+expect_error(int rc, const char *needle)
+{
+	assert_int_equal(rc, -EINVAL);
+	if (strstr(err, needle) == NULL)
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void
+test_bad(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	expect_error(parse(&o, NULL), "no --ip");
+	expect_error(parse(&o, "--ip", "192.0.2.10/33", NULL), "'33'");
+	expect_error(parse(&o, "--ip", "192.0.2.10/0", NULL), "'0'");
+	expect_error(parse(&o, "--ip", "192.0.2.10/", NULL), "prefix");
+	expect_error(parse(&o, "--ip", "192.0.2.10/2x", NULL), "'2x'");
+	expect_error(parse(&o, "--ip", "192.0.2.10", NULL), "ADDR/PREFIX");
+	expect_error(parse(&o, "--ip", "banana/24", NULL), "'banana'");
+	expect_error(parse(&o, "--ip", "192.0.2.300/24", NULL),
+		     "'192.0.2.300'");
+	expect_error(parse(&o, "--ip", "127.0.0.1/8", NULL), "loopback");
+	expect_error(parse(&o, "--ip", "224.0.0.1/4", NULL), "multicast");
+	expect_error(parse(&o, "--ip", "192.0.2.0/24", NULL), "network");
+	expect_error(parse(&o, "--ip", "192.0.2.255/24", NULL), "broadcast");
+	expect_error(parse(&o, "--ip", "192.0.2.10/24", "--gateway", "x",
+			   NULL), "--gateway 'x'");
+	expect_error(parse(&o, "--ip", "192.0.2.10/24", "--frobnicate", NULL),
+		     "--frobnicate");
+	expect_error(parse(&o, "--ip", "192.0.2.10/24", "stray", NULL),
+		     "'stray'");
+	expect_error(parse(&o, "--ip", NULL), "needs a value");
+	expect_error(parse(&o, "--ip", "192.0.2.10/24", "--control", "",
+			   NULL), "empty");
+
+	assert_int_equal(parse(&o, "--ip", "192.0.2.10/24", "--gateway",
+			       "198.51.100.1", NULL), 0);
+	assert_int_equal(dp_options_gateway_port(&o, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "198.51.100.1"));
+}
+
+static void
+test_too_many_ports(void **state)
+{
+	char *argv[2 + 2 * (PORT_MAX + 1)];
+	char addrs[PORT_MAX + 1][32];
+	struct dp_options o;
+	int argc = 1, i;
+
+	(void)state;
+	argv[0] = "rampart-dataplane";
+	for (i = 0; i <= PORT_MAX; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "10.0.%d.1/24", i);
+		argv[argc++] = "--ip";
+		argv[argc++] = addrs[i];
+	}
+	assert_int_equal(dp_options_parse(argc, argv, &o, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "at most"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_too_many_ports),
+	};
+
+	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}
