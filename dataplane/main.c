@@ -173,8 +173,8 @@ setup_ports(struct dataplane *dp, char *err, size_t errlen)
 static int
 setup_workers(struct dataplane *dp, char *err, size_t errlen)
 {
-	unsigned int lcore, i, j;
 	char name[RTE_RING_NAMESIZE];
+	unsigned int i, j;
 
 	for (i = 0; i < dp->nb_workers; i++) {
 		struct worker *w = dp->workers[i];
@@ -200,7 +200,6 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 				dp->workers[i]->net.arp_peers[
 					dp->workers[i]->net.nb_arp_peers++] =
 					dp->workers[j]->net.arp_inbox;
-	(void)lcore;
 	return 0;
 }
 

@@ -109,6 +109,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint16_t i;
 	int c, rc;
 
 	memset(o, 0, sizeof(*o));
@@ -127,6 +128,14 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 			rc = parse_cidr(optarg, &o->ip[o->nb_ip], err, errlen);
 			if (rc != 0)
 				return rc;
+			for (i = 0; i < o->nb_ip; i++) {
+				if (o->ip[i].addr != o->ip[o->nb_ip].addr)
+					continue;
+				snprintf(err, errlen, "--ip '%s': the same "
+					 "address is already on port %u",
+					 optarg, i);
+				return -EINVAL;
+			}
 			o->nb_ip++;
 			break;
 		case OPT_GATEWAY:

@@ -83,6 +83,8 @@ test_bad(void **state)
 	expect_error(parse(&o, "--ip", "192.0.2.10/24", "stray", NULL),
 		     "'stray'");
 	expect_error(parse(&o, "--ip", NULL), "needs a value");
+	expect_error(parse(&o, "--ip", "192.0.2.10/24", "--ip",
+			   "192.0.2.10/16", NULL), "already on port 0");
 	expect_error(parse(&o, "--ip", "192.0.2.10/24", "--control", "",
 			   NULL), "empty");
 
