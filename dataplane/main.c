@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -19,6 +20,8 @@
 #include <rte_mbuf.h>
 
 #include "cfg/options.h"
+#include "diag/diag.h"
+#include "net/tcp.h"
 #include "ctl/ctl_server.h"
 #include "lcore/worker.h"
 #include "stats/stats.h"
@@ -179,8 +182,23 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 	for (i = 0; i < dp->nb_workers; i++) {
 		struct worker *w = dp->workers[i];
 
+		struct tcp_params tp = tcp_params_default;
+		int rc;
+
 		worker_init(w, w->lcore_id, (uint16_t)i, dp->ifaces,
 			    dp->nb_ports, dp->pool, &quit_flag);
+		tp.max_conns = dp->opt.tcp_max_conns;
+		w->net.now = rte_rdtsc();
+		rc = tcp_lcore_init(&w->net, &tp, i, dp->nb_workers);
+		if (rc == 0 && dp->opt.echo_port != 0)
+			rc = diag_echo_start(&w->net, dp->opt.echo_port);
+		if (rc == 0 && dp->opt.chargen_port != 0)
+			rc = diag_chargen_start(&w->net, dp->opt.chargen_port);
+		if (rc != 0) {
+			snprintf(err, errlen, "TCP stack of lcore %u: %s",
+				 w->lcore_id, strerror(-rc));
+			return rc;
+		}
 		if (dp->nb_workers == 1)
 			continue;
 		snprintf(name, sizeof(name), "arp_inbox_%u", i);
@@ -310,6 +328,10 @@ main(int argc, char **argv)
 
 	for (i = 0; i < dp.nb_ports; i++)
 		print_port(&dp, (uint16_t)i);
+	if (dp.opt.echo_port != 0)
+		printf(PROG ": tcp echo on port %u\n", dp.opt.echo_port);
+	if (dp.opt.chargen_port != 0)
+		printf(PROG ": tcp chargen on port %u\n", dp.opt.chargen_port);
 	printf(PROG ": ready ports=%u workers=%u control=%s\n", dp.nb_ports,
 	       dp.nb_workers, dp.opt.control ? dp.opt.control : "none");
 	fflush(stdout);

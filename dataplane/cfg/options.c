@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tcp.h"
 #include "options.h"
 
 void
@@ -22,6 +23,15 @@ dp_options_usage(const char *prog)
 	       "                    subnet; must lie on one of them\n"
 	       "  --control PATH    control socket (default %s;\n"
 	       "                    'none' disables it)\n"
+	       "  --echo-port PORT  TCP echo service (diagnostics; off by "
+	       "default)\n"
+	       "  --chargen-port PORT\n"
+	       "                    TCP pattern service: send 'N\\n', receive N "
+	       "bytes,\n"
+	       "                    byte i = i mod 251 (diagnostics; off by "
+	       "default)\n"
+	       "  --tcp-max-conns N TCP connections per worker (default "
+	       "16384)\n"
 	       "  --help            this text\n"
 	       "\n"
 	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
@@ -42,6 +52,21 @@ parse_ipv4(const char *s, rte_be32_t *out)
 	if (inet_pton(AF_INET, s, &a) != 1)
 		return -EINVAL;
 	*out = a.s_addr;
+	return 0;
+}
+
+static int
+parse_uint(const char *s, unsigned long lo, unsigned long hi,
+	   unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || *out < lo || *out > hi)
+		return -EINVAL;
 	return 0;
 }
 
@@ -101,18 +126,24 @@ int
 dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		 size_t errlen)
 {
-	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP };
+	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
+	       OPT_CHARGEN, OPT_MAX_CONNS };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "echo-port", required_argument, NULL, OPT_ECHO },
+		{ "chargen-port", required_argument, NULL, OPT_CHARGEN },
+		{ "tcp-max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned long v;
 	uint16_t i;
 	int c, rc;
 
 	memset(o, 0, sizeof(*o));
+	o->tcp_max_conns = tcp_params_default.max_conns;
 	o->control = DP_CONTROL_DEFAULT;
 	optind = 1;
 	opterr = 0;
@@ -157,6 +188,29 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		case OPT_HELP:
 			dp_options_usage(argv[0]);
 			return 1;
+		case OPT_ECHO:
+		case OPT_CHARGEN:
+			rc = parse_uint(optarg, 1, 65535, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--%s '%s': a TCP port "
+					 "from 1 to 65535", c == OPT_ECHO ?
+					 "echo-port" : "chargen-port", optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_ECHO)
+				o->echo_port = (uint16_t)v;
+			else
+				o->chargen_port = (uint16_t)v;
+			break;
+		case OPT_MAX_CONNS:
+			rc = parse_uint(optarg, 16, 4u << 20, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--tcp-max-conns '%s': a "
+					 "number from 16 to 4194304", optarg);
+				return -EINVAL;
+			}
+			o->tcp_max_conns = (uint32_t)v;
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -170,6 +224,11 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s' (see --help)",
 			 argv[optind]);
+		return -EINVAL;
+	}
+	if (o->echo_port != 0 && o->echo_port == o->chargen_port) {
+		snprintf(err, errlen, "--echo-port and --chargen-port are both "
+			 "%u: give them different ports", o->echo_port);
 		return -EINVAL;
 	}
 	if (o->nb_ip == 0) {

@@ -26,6 +26,9 @@ struct dp_options {
 	uint16_t nb_ip;
 	rte_be32_t gateway;             /* 0: none */
 	const char *control;            /* NULL: no control socket */
+	uint16_t echo_port;             /* 0: off */
+	uint16_t chargen_port;          /* 0: off */
+	uint32_t tcp_max_conns;         /* per worker */
 };
 
 /*

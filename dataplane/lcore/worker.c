@@ -4,6 +4,8 @@
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
 
+#include "diag/diag.h"
+#include "net/tcp.h"
 #include "worker.h"
 
 void
@@ -51,6 +53,7 @@ worker_poll(struct worker *w, uint64_t now)
 		}
 	}
 	arp_tick(nl);
+	tcp_timers(nl);
 	return total;
 }
 
@@ -100,5 +103,7 @@ worker_main(void *arg)
 void
 worker_fini(struct worker *w)
 {
+	tcp_lcore_fini(&w->net);
+	diag_stop(&w->net);
 	net_lcore_fini(&w->net);
 }

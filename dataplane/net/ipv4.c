@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "net.h"
+#include "tcp.h"
 
 static inline bool
 ipv4_martian_src(rte_be32_t src, const struct net_iface *ifc)
@@ -77,6 +78,9 @@ ipv4_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP:
 		icmp_input(nl, port, m);
+		return;
+	case IPPROTO_TCP:
+		tcp_input(nl, port, m);
 		return;
 	default:
 		why = DPC_ip_unknown_proto;

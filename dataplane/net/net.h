@@ -40,6 +40,9 @@ struct arp_notice {
 	struct rte_ether_addr mac;
 };
 
+struct tcp_stack;
+struct diag_pools;
+
 struct net_lcore {
 	struct dp_counters cnt;
 	uint64_t now;           /* TSC of this poll iteration */
@@ -47,6 +50,7 @@ struct net_lcore {
 	struct rte_mempool *pool;
 	uint16_t nb_ifaces;
 	bool arp_owner;         /* sends gratuitous ARP (queue 0's lcore) */
+	uint16_t ip_id;         /* IPv4 identification of our datagrams */
 	const struct net_iface *ifaces;
 	struct port_txq txq[PORT_MAX];
 	/* ARP learning is broadcast to the other workers through their
@@ -55,6 +59,8 @@ struct net_lcore {
 	struct rte_ring *arp_inbox;
 	struct rte_ring *arp_peers[RTE_MAX_LCORE];
 	unsigned int nb_arp_peers;
+	struct tcp_stack *tcp;          /* NULL until tcp_lcore_init() */
+	struct diag_pools *diag;        /* diagnostic services' state */
 	struct arp_cache arp;
 };
 

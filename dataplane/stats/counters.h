@@ -43,6 +43,41 @@
 	X(icmp_echo_in) \
 	X(icmp_echo_out) \
 	X(icmp_other)           /* ICMP types other than echo request */ \
+	X(tcp_short)            /* shorter than a TCP header */ \
+	X(tcp_bad_offset)       /* data offset < 5 or beyond the segment */ \
+	X(tcp_bad_checksum) \
+	X(tcp_bad_options)      /* option lengths that overrun or are absurd */ \
+	X(tcp_no_listener)      /* SYN/segment for no connection: RST sent */ \
+	X(tcp_passive_opens) \
+	X(tcp_active_opens) \
+	X(tcp_established)      /* handshakes completed */ \
+	X(tcp_closed)           /* connections freed */ \
+	X(tcp_resets_in)        /* acceptable RSTs that closed a connection */ \
+	X(tcp_resets_out) \
+	X(tcp_challenge_acks)   /* RFC 5961 */ \
+	X(tcp_out_of_window)    /* unacceptable segments */ \
+	X(tcp_paws_drops)       /* RFC 7323 PAWS rejections */ \
+	X(tcp_ack_unsent)       /* ACK for data never sent */ \
+	X(tcp_segs_in) \
+	X(tcp_segs_out) \
+	X(tcp_bytes_in)         /* payload delivered in order */ \
+	X(tcp_bytes_out)        /* payload sent, retransmissions included */ \
+	X(tcp_retransmits)      /* segments sent again */ \
+	X(tcp_rto)              /* retransmission timeouts */ \
+	X(tcp_fast_retransmits) \
+	X(tcp_timeouts)         /* connections given up */ \
+	X(tcp_ooo_segments)     /* queued out of order */ \
+	X(tcp_ooo_dropped)      /* out-of-order queue full */ \
+	X(tcp_dup_segments)     /* entirely old data */ \
+	X(tcp_zero_window_probes) \
+	X(tcp_keepalive_probes) \
+	X(tcp_conn_limit)       /* SYN or connect refused: no free object */ \
+	X(tcp_backlog_full)     /* SYN_RCVD limit reached on a listener */ \
+	X(tcp_syncookies_sent) \
+	X(tcp_syncookies_ok) \
+	X(tcp_syncookies_bad) \
+	X(tcp_tw_reuse)         /* TIME_WAIT taken over by a new SYN */ \
+	X(tcp_nomem)            /* mbuf allocation failed */ \
 	X(busy_cycles)          /* TSC cycles of poll loops that did work */ \
 	X(idle_cycles)          /* TSC cycles of empty poll loops */ \
 	X(loops)

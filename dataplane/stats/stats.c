@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
 
+#include "net/tcp.h"
 #include "stats.h"
 
 void
@@ -28,6 +29,10 @@ stats_write(FILE *f, struct worker *const *w, unsigned int nb_workers,
 	fprintf(f, "rx_packets %" PRIu64 "\n", rx);
 	fprintf(f, "tx_packets %" PRIu64 "\n", tx);
 	fprintf(f, "tx_dropped %" PRIu64 "\n", txd);
+	v = 0;
+	for (i = 0; i < nb_workers; i++)
+		v += tcp_nb_conns(&w[i]->net);
+	fprintf(f, "tcp_conns %" PRIu64 "\n", v);
 	for (c = 0; c < DPC_MAX; c++)
 		fprintf(f, "%s %" PRIu64 "\n", dp_counter_names[c], sum[c]);
 
