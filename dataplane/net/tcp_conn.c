@@ -351,6 +351,7 @@ tcp_connect(struct net_lcore *nl, rte_be32_t dst, uint16_t port,
 	c->user = user;
 	c->iss = tcp_isn(ts, &k);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss;            /* RFC 6582 3.2 step 1 */
 	tcp_set_state(c, TCP_SYN_SENT);
 	dpc_inc(&nl->cnt, DPC_tcp_active_opens);
 	tcp_send_syn(c);

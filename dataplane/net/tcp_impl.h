@@ -187,6 +187,7 @@ struct tcp_stack {
 	struct tcp_conn *conns;         /* max_conns objects */
 	struct tcp_conn *free_list;     /* through hnext */
 	struct tcp_conn *grave;         /* dropped during this batch */
+	struct tcp_conn *in_input;      /* connection tcp_input is on */
 	uint32_t nb_conns;
 	uint32_t port_cursor;           /* ephemeral allocation cursor */
 	uint8_t secret[16];             /* ISN and SYN-cookie key */

@@ -415,8 +415,12 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 			tcp_arm_rtx(c);         /* RFC 6298 5.3 */
 	} else if (ack == c->snd_una && plen == 0 &&
 		   !(th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
-		/* RFC 5681 2: a duplicate ACK. */
+		   (wnd == c->snd_wnd || o->nb_sack > 0) &&
+		   c->snd_max != c->snd_una) {
+		/* RFC 5681 2: a duplicate ACK. One carrying SACK blocks is
+		 * one even when the window moved (RFC 6675 2): receivers
+		 * such as Linux shrink it as they buffer the data after the
+		 * hole. */
 		if (++c->dupacks == 3 && !(c->flags & TCPF_IN_RECOVERY) &&
 		    SEQ_GEQ(ack, c->recover)) {
 			tcp_fast_retransmit(c);
@@ -538,6 +542,7 @@ tcp_passive_open(struct net_lcore *nl, uint16_t port, struct tcp_listener *l,
 	tcp_apply_syn_opts(c, o, rte_be_to_cpu_16(th->rx_win));
 	c->iss = tcp_isn(ts, k);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss;            /* RFC 6582 3.2 step 1 */
 	c->snd_wl1 = seq;
 	tcp_set_state(c, TCP_SYN_RCVD);
 	dpc_inc(&nl->cnt, DPC_tcp_passive_opens);
@@ -598,6 +603,8 @@ tcp_input_sync(struct tcp_conn *c, struct rte_mbuf *m,
 			goto free;
 		}
 		rte_pktmbuf_trim(m, (uint16_t)plen);
+		if (plen > 0 || fin)
+			c->flags |= TCPF_ACK_NOW;       /* a window probe */
 		plen = 0;
 		fin = false;
 	}
@@ -859,7 +866,9 @@ tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 
 	/* Headers stay readable: the mbuf is only advanced past them. */
 	rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len + doff));
+	ts->in_input = c;
 	tcp_input_sync(c, m, ip, th, &o, seq, ack);
+	ts->in_input = NULL;
 	tcp_conn_reap(ts);
 	return;
 free:

@@ -504,6 +504,11 @@ tcp_recved(struct tcp_conn *c, uint32_t n)
 	 * (RFC 9293 3.8.6.2.2), so a blocked sender restarts promptly. */
 	after = c->rcv_nxt + tcp_rcv_window(c);
 	if (SEQ_GT(after, before) &&
-	    (after - before >= 2u * c->mss || after - before >= c->rcv_buf / 2))
-		tcp_send_ack(c);
+	    (after - before >= 2u * c->mss || after - before >= c->rcv_buf / 2)) {
+		/* Inside input processing one ACK goes out at its end. */
+		if (tcp_stack(c->nl)->in_input == c)
+			c->flags |= TCPF_ACK_NOW;
+		else
+			tcp_send_ack(c);
+	}
 }

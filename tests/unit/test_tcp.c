@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TCP state machine driven segment by segment through the mock port
+ * with an injected clock: handshake and options, data both ways, delayed
+ * ACKs, out-of-order data and SACK, retransmission timing and backoff, fast
+ * retransmit, window updates and zero-window probes, RST and challenge ACKs,
+ * PAWS, FIN handling and TIME_WAIT, keep-alive, malformed segments.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_tcp.h>
+
+#include "testlib.h"
+#include "net/tcp.h"
+
+#define LPORT      80
+#define RPORT      40000
+#define PEER_ISS   1000u
+#define MS         (T_HZ / 1000)
+
+/* What the application saw. */
+static struct app {
+	struct tcp_conn *conn;
+	int established, peer_closed, closed, writable;
+	int closed_err;
+	bool hold;                      /* don't tcp_recved() */
+	size_t rx_len;
+	uint8_t rx[1 << 20];
+} app;
+
+static int
+app_established(struct tcp_conn *c)
+{
+	app.conn = c;
+	app.established++;
+	return 0;
+}
+
+static void
+app_recv(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	assert_true(app.rx_len + len <= sizeof(app.rx));
+	rte_pktmbuf_read(m, 0, len, app.rx + app.rx_len);
+	memcpy(app.rx + app.rx_len, rte_pktmbuf_mtod(m, void *), len);
+	app.rx_len += len;
+	rte_pktmbuf_free(m);
+	if (!app.hold)
+		tcp_recved(c, len);
+}
+
+static void
+app_peer_closed(struct tcp_conn *c)
+{
+	(void)c;
+	app.peer_closed++;
+}
+
+static void
+app_writable(struct tcp_conn *c)
+{
+	(void)c;
+	app.writable++;
+}
+
+static void
+app_closed(struct tcp_conn *c, int err)
+{
+	(void)c;
+	app.closed++;
+	app.closed_err = err;
+	app.conn = NULL;
+}
+
+static const struct tcp_ops app_ops = {
+	.established = app_established,
+	.recv = app_recv,
+	.peer_closed = app_peer_closed,
+	.writable = app_writable,
+	.closed = app_closed,
+};
+
+/* A segment we sent, decoded. */
+struct seg {
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint32_t wnd;                   /* raw 16-bit field */
+	uint32_t plen;
+	bool has_ts, sack_ok, has_ws, has_mss;
+	uint32_t tsval, tsecr;
+	uint16_t mss;
+	uint8_t ws;
+	unsigned int nb_sack;
+	uint32_t sack[4][2];
+	uint8_t data[2048];
+};
+
+static int
+setup(void **state)
+{
+	struct t_env *env;
+	struct tcp_params p = tcp_params_default;
+
+	t_env_setup(state);
+	env = *state;
+	memset(&app, 0, sizeof(app));
+	p.max_conns = 64;
+	p.syn_backlog = 8;
+	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 1), 0);
+	assert_int_equal(tcp_listen(&env->nl, 0, LPORT, &app_ops, NULL), 0);
+	arp_learn(&env->nl, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
+	tcp_timers(&env->nl);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t_env *env = *state;
+
+	tcp_lcore_fini(&env->nl);
+	return t_env_teardown(state);
+}
+
+static void
+advance(struct t_env *env, uint64_t ms)
+{
+	uint64_t i;
+
+	/* Step 1 ms at a time like a busy poll loop would. */
+	for (i = 0; i < ms; i++) {
+		env->nl.now += MS;
+		tcp_timers(&env->nl);
+	}
+}
+
+/* Options block helpers for segments from the peer. */
+struct popts {
+	uint8_t b[40];
+	unsigned int len;
+};
+
+static void
+popt_syn(struct popts *o, bool ts, uint32_t tsval)
+{
+	uint8_t *p = o->b;
+
+	memset(o, 0, sizeof(*o));
+	*p++ = 2; *p++ = 4; *p++ = 1460 >> 8; *p++ = 1460 & 0xff;
+	*p++ = 1; *p++ = 3; *p++ = 3; *p++ = 7;         /* NOP, WS 7 */
+	*p++ = 1; *p++ = 1; *p++ = 4; *p++ = 2;         /* NOP NOP SACK_PERM */
+	if (ts) {
+		*p++ = 1; *p++ = 1; *p++ = 8; *p++ = 10;
+		*p++ = (uint8_t)(tsval >> 24); *p++ = (uint8_t)(tsval >> 16);
+		*p++ = (uint8_t)(tsval >> 8); *p++ = (uint8_t)tsval;
+		p += 4;
+	}
+	o->len = (unsigned int)(p - o->b);
+}
+
+static void
+popt_ts(struct popts *o, uint32_t tsval, uint32_t tsecr)
+{
+	uint8_t *p = o->b;
+
+	memset(o, 0, sizeof(*o));
+	*p++ = 1; *p++ = 1; *p++ = 8; *p++ = 10;
+	*p++ = (uint8_t)(tsval >> 24); *p++ = (uint8_t)(tsval >> 16);
+	*p++ = (uint8_t)(tsval >> 8); *p++ = (uint8_t)tsval;
+	*p++ = (uint8_t)(tsecr >> 24); *p++ = (uint8_t)(tsecr >> 16);
+	*p++ = (uint8_t)(tsecr >> 8); *p++ = (uint8_t)tsecr;
+	o->len = 12;
+}
+
+/* Deliver one segment from the peer. */
+static void
+peer_send(struct t_env *env, uint8_t flags, uint32_t seq, uint32_t ack,
+	  uint16_t wnd, const struct popts *o, const void *data, size_t len)
+{
+	uint8_t buf[2048];
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	size_t olen = o ? o->len : 0, off;
+
+	off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(buf + off);
+	off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP,
+		      sizeof(*th) + olen + len);
+	th = (struct rte_tcp_hdr *)(buf + off);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(RPORT);
+	th->dst_port = rte_cpu_to_be_16(LPORT);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	if (olen)
+		memcpy(th + 1, o->b, olen);
+	if (len)
+		memcpy((uint8_t *)(th + 1) + olen, data, len);
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + sizeof(*th) + olen + len));
+}
+
+static void
+decode(struct rte_mbuf *m, struct seg *s)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+					struct rte_ipv4_hdr *, 14);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	unsigned int doff = (th->data_off >> 4) * 4u, i = 20;
+	const uint8_t *o = (const uint8_t *)th;
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
+	assert_true(net_cksum_ok(ip, 20));
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, th), 0);
+	s->sport = rte_be_to_cpu_16(th->src_port);
+	s->dport = rte_be_to_cpu_16(th->dst_port);
+	s->flags = th->tcp_flags;
+	s->seq = rte_be_to_cpu_32(th->sent_seq);
+	s->ack = rte_be_to_cpu_32(th->recv_ack);
+	s->wnd = rte_be_to_cpu_16(th->rx_win);
+	s->plen = rte_be_to_cpu_16(ip->total_length) - 20 - doff;
+	memcpy(s->data, o + doff, s->plen);
+	while (i < doff) {
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		switch (o[i]) {
+		case 2:
+			s->has_mss = true;
+			s->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+			break;
+		case 3:
+			s->has_ws = true;
+			s->ws = o[i + 2];
+			break;
+		case 4:
+			s->sack_ok = true;
+			break;
+		case 5:
+			s->nb_sack = (o[i + 1] - 2) / 8;
+			for (unsigned int b = 0; b < s->nb_sack; b++) {
+				uint32_t v[2];
+
+				memcpy(v, &o[i + 2 + 8 * b], 8);
+				s->sack[b][0] = rte_be_to_cpu_32(v[0]);
+				s->sack[b][1] = rte_be_to_cpu_32(v[1]);
+			}
+			break;
+		case 8: {
+			uint32_t v[2];
+
+			memcpy(v, &o[i + 2], 8);
+			s->has_ts = true;
+			s->tsval = rte_be_to_cpu_32(v[0]);
+			s->tsecr = rte_be_to_cpu_32(v[1]);
+			break;
+		}
+		default:
+			break;
+		}
+		i += o[i + 1];
+	}
+}
+
+/* Collect what we transmitted; returns the count. */
+static unsigned int
+out(struct t_env *env, struct seg *s, unsigned int max)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n, i;
+
+	unsigned int k = 0;
+
+	n = t_tx(env, m, RTE_DIM(m));
+	for (i = 0; i < n; i++) {
+		/* ARP refreshes of the peer's entry are not TCP's business. */
+		if (rte_pktmbuf_mtod(m[i], struct rte_ether_hdr *)->ether_type ==
+		    RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+			assert_true(k < max);
+			decode(m[i], &s[k++]);
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+	return k;
+}
+
+static unsigned int
+out_drain(struct t_env *env)
+{
+	struct seg s[64];
+
+	return out(env, s, 64);
+}
+
+/* Three-way handshake with timestamps; returns our ISS. */
+static uint32_t
+handshake(struct t_env *env, bool ts)
+{
+	struct popts o;
+	struct seg s;
+
+	popt_syn(&o, ts, 500);
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535, &o, NULL, 0);
+	assert_int_equal(out(env, &s, 1), 1);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.ack, PEER_ISS + 1);
+	assert_int_equal(s.sport, LPORT);
+	assert_int_equal(s.dport, RPORT);
+	if (ts)
+		popt_ts(&o, 501, s.tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, s.seq + 1, 512,
+		  ts ? &o : NULL, NULL, 0);
+	assert_int_equal(app.established, 1);
+	assert_non_null(app.conn);
+	return s.seq;
+}
+
+static void
+test_handshake_options(void **state)
+{
+	struct t_env *env = *state;
+	struct popts o;
+	struct seg s;
+
+	popt_syn(&o, true, 500);
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535, &o, NULL, 0);
+	assert_int_equal(out(env, &s, 1), 1);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.ack, PEER_ISS + 1);
+	assert_true(s.has_mss);
+	assert_int_equal(s.mss, 1460);
+	assert_true(s.has_ws);
+	assert_true(s.ws > 0 && s.ws <= 14);
+	assert_true(s.sack_ok);
+	assert_true(s.has_ts);
+	assert_int_equal(s.tsecr, 500);
+	assert_int_equal(app.established, 0);
+	assert_int_equal(t_cnt(env, DPC_tcp_passive_opens), 1);
+
+	popt_ts(&o, 501, s.tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, s.seq + 1, 512, &o,
+		  NULL, 0);
+	assert_int_equal(app.established, 1);
+	assert_int_equal(tcp_nb_conns(&env->nl), 1);
+	assert_int_equal(out_drain(env), 0);    /* nothing to say yet */
+}
+
+static void
+test_syn_without_options(void **state)
+{
+	struct t_env *env = *state;
+	struct seg s;
+
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 8192, NULL, NULL, 0);
+	assert_int_equal(out(env, &s, 1), 1);
+	/* Only MSS: no option the peer did not offer (RFC 7323, 2018). */
+	assert_true(s.has_mss);
+	assert_false(s.has_ws);
+	assert_false(s.sack_ok);
+	assert_false(s.has_ts);
+	assert_true(s.wnd <= 65535);
+}
+
+static void
+test_no_listener_reset(void **state)
+{
+	struct t_env *env = *state;
+	uint8_t buf[128];
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m[2];
+	size_t off;
+
+	off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(buf + off);
+	off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 20);
+	th = (struct rte_tcp_hdr *)(buf + off);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(RPORT);
+	th->dst_port = rte_cpu_to_be_16(81);
+	th->sent_seq = rte_cpu_to_be_32(7);
+	th->data_off = 5 << 4;
+	th->tcp_flags = RTE_TCP_SYN_FLAG;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 20));
+	assert_int_equal(t_tx(env, m, 2), 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(rte_be_to_cpu_32(th->recv_ack), 8);
+	assert_int_equal(th->src_port, rte_cpu_to_be_16(81));
+	rte_pktmbuf_free(m[0]);
+	assert_int_equal(t_cnt(env, DPC_tcp_no_listener), 1);
+}
+
+static void
+test_malformed_segments(void **state)
+{
+	struct t_env *env = *state;
+	uint8_t buf[128];
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m[2];
+	size_t off, base;
+
+	base = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(buf + base);
+	off = base + t_ipv4(buf + base, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 24);
+	th = (struct rte_tcp_hdr *)(buf + off);
+	memset(th, 0, 24);
+	th->src_port = rte_cpu_to_be_16(RPORT);
+	th->dst_port = rte_cpu_to_be_16(LPORT);
+	th->tcp_flags = RTE_TCP_SYN_FLAG;
+
+	/* bad checksum */
+	th->data_off = 5 << 4;
+	th->cksum = (uint16_t)(rte_ipv4_udptcp_cksum(ip, th) ^ 0x5555);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 24));
+	assert_int_equal(t_cnt(env, DPC_tcp_bad_checksum), 1);
+	/* data offset below 5 and beyond the segment */
+	th->data_off = 4 << 4;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 24));
+	th->data_off = 15 << 4;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 24));
+	assert_int_equal(t_cnt(env, DPC_tcp_bad_offset), 2);
+	/* an option whose length runs past the header */
+	th->data_off = 6 << 4;
+	((uint8_t *)(th + 1))[0] = 2;
+	((uint8_t *)(th + 1))[1] = 8;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 24));
+	/* zero-length option */
+	((uint8_t *)(th + 1))[0] = 30;
+	((uint8_t *)(th + 1))[1] = 0;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 24));
+	assert_int_equal(t_cnt(env, DPC_tcp_bad_options), 2);
+	/* too short for a TCP header */
+	t_ipv4(buf + base, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 10);
+	eth_input(&env->nl, 0, t_mbuf(buf, off + 10));
+	assert_int_equal(t_cnt(env, DPC_tcp_short), 1);
+
+	assert_int_equal(t_tx(env, m, 2), 0);   /* nothing answered */
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+static void
+test_data_in_delayed_ack(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	uint8_t data[3000];
+	struct seg s[4];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  data, 1000);
+	assert_int_equal(app.rx_len, 1000);
+	assert_int_equal(out_drain(env), 0);    /* ACK delayed */
+	advance(env, 39);
+	assert_int_equal(out_drain(env), 0);
+	advance(env, 2);
+	assert_int_equal(out(env, s, 4), 1);    /* 40 ms: delayed ACK */
+	assert_int_equal(s[0].ack, PEER_ISS + 1 + 1000);
+
+	/* Two segments: ACKed at once. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1001, iss + 1, 512, NULL,
+		  data + 1000, 1000);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2001, iss + 1, 512, NULL,
+		  data + 2000, 1000);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 3001);
+	assert_int_equal(app.rx_len, 3000);
+	assert_memory_equal(app.rx, data, 3000);
+	assert_int_equal(t_cnt(env, DPC_tcp_bytes_in), 3000);
+}
+
+static void
+test_out_of_order_and_sack(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	uint8_t data[4000];
+	struct seg s[4];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	/* Segment 2 and 4 before 1 and 3. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1001, iss + 1, 512, NULL,
+		  data + 1000, 1000);
+	assert_int_equal(out(env, s, 4), 1);    /* immediate dup ACK */
+	assert_int_equal(s[0].ack, PEER_ISS + 1);
+	assert_int_equal(s[0].nb_sack, 1);
+	assert_int_equal(s[0].sack[0][0], PEER_ISS + 1001);
+	assert_int_equal(s[0].sack[0][1], PEER_ISS + 2001);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 3001, iss + 1, 512, NULL,
+		  data + 3000, 1000);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].nb_sack, 2);
+	/* The newest block first (RFC 2018 4). */
+	assert_int_equal(s[0].sack[0][0], PEER_ISS + 3001);
+	assert_int_equal(s[0].sack[1][0], PEER_ISS + 1001);
+	assert_int_equal(app.rx_len, 0);
+
+	/* An overlapping retransmission of 1..2.5k fills the first hole. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  data, 1500);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 2001);
+	assert_int_equal(s[0].nb_sack, 1);
+	assert_int_equal(app.rx_len, 2000);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2001, iss + 1, 512, NULL,
+		  data + 2000, 1000);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 4001);
+	assert_int_equal(s[0].nb_sack, 0);
+	assert_int_equal(app.rx_len, 4000);
+	assert_memory_equal(app.rx, data, 4000);
+
+	/* A complete duplicate is re-ACKed and not delivered twice. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  data, 1000);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 4001);
+	assert_int_equal(app.rx_len, 4000);
+}
+
+/* Send n bytes from the app; returns the segments that went out. */
+static unsigned int
+app_send(struct t_env *env, const uint8_t *d, size_t n, struct seg *s,
+	 unsigned int max)
+{
+	assert_int_equal(tcp_send(app.conn, d, n), (int)n);
+	return out(env, s, max);
+}
+
+static void
+test_data_out_windows(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[40000];
+	struct seg s[64];
+	unsigned int n, i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	/* Peer window 512 << 7 = 64 KiB but the initial window is 10 MSS. */
+	n = app_send(env, data, sizeof(data), s, 64);
+	assert_int_equal(n, 10);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(s[i].seq, iss + 1 + i * 1460);
+		assert_int_equal(s[i].plen, 1460);
+		assert_memory_equal(s[i].data, data + i * 1460, 1460);
+	}
+	/* ACK five: slow start opens the window further. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1 + 5 * 1460, 512,
+		  NULL, NULL, 0);
+	n = out(env, s, 64);
+	/* cwnd 10 + 2 (ABC, L = 2) MSS, 5 in flight: 7 more. */
+	assert_int_equal(n, 7);
+	assert_int_equal(s[0].seq, iss + 1 + 10 * 1460);
+
+	/* A tiny peer window limits what is in flight. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 1 + (10 + n) * 1460, 0, NULL, NULL, 0);
+	assert_int_equal(out_drain(env), 0);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 1 + (10 + n) * 1460, 4, NULL, NULL, 0);   /* 512 B */
+	assert_int_equal(out(env, s, 64), 1);
+	assert_int_equal(s[0].plen, 512);
+}
+
+static void
+test_retransmission_backoff(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	uint8_t data[100] = { 1, 2, 3 };
+	struct seg s[4];
+	uint64_t t;
+	unsigned int k;
+
+	assert_int_equal(app_send(env, data, sizeof(data), s, 4), 1);
+	/* No RTT sample yet: RTO is 1 s (RFC 6298 2.1), then 2 s, 4 s. */
+	for (k = 0, t = 1000; k < 3; k++, t *= 2) {
+		advance(env, t - 1);
+		assert_int_equal(out_drain(env), 0);
+		advance(env, 1);
+		assert_int_equal(out(env, s, 4), 1);
+		assert_int_equal(s[0].seq, iss + 1);
+		assert_int_equal(s[0].plen, 100);
+	}
+	assert_int_equal(t_cnt(env, DPC_tcp_rto), 3);
+	/* The ACK stops it. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 101, 512, NULL,
+		  NULL, 0);
+	advance(env, 20000);
+	assert_int_equal(out_drain(env), 0);
+}
+
+static void
+test_gives_up_after_retries(void **state)
+{
+	struct t_env *env = *state;
+	uint8_t data[10] = { 0 };
+	struct seg s[4];
+
+	handshake(env, false);
+	assert_int_equal(app_send(env, data, sizeof(data), s, 4), 1);
+	advance(env, 40 * 60 * 1000);
+	out_drain(env);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, -ETIMEDOUT);
+	assert_int_equal(t_cnt(env, DPC_tcp_timeouts), 1);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+static void
+test_fast_retransmit(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[10 * 1460];
+	struct seg s[64];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 3);
+	assert_int_equal(app_send(env, data, sizeof(data), s, 64), 10);
+	/* Segment 1 lost: three duplicate ACKs carrying SACK blocks and a
+	 * changing window, as Linux sends them. */
+	for (i = 0; i < 3; i++) {
+		struct popts o;
+		uint32_t l = iss + 1 + 1460 * (i + 1), r = l + 1460;
+		uint8_t *p = o.b;
+
+		memset(&o, 0, sizeof(o));
+		*p++ = 1; *p++ = 1; *p++ = 5; *p++ = 10;
+		*p++ = (uint8_t)(l >> 24); *p++ = (uint8_t)(l >> 16);
+		*p++ = (uint8_t)(l >> 8); *p++ = (uint8_t)l;
+		*p++ = (uint8_t)(r >> 24); *p++ = (uint8_t)(r >> 16);
+		*p++ = (uint8_t)(r >> 8); *p++ = (uint8_t)r;
+		o.len = 12;
+		peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1,
+			  (uint16_t)(512 - i), &o, NULL, 0);
+	}
+	assert_int_equal(out(env, s, 64), 1);
+	assert_int_equal(s[0].seq, iss + 1);
+	assert_int_equal(s[0].plen, 1460);
+	assert_memory_equal(s[0].data, data, 1460);
+	assert_int_equal(t_cnt(env, DPC_tcp_fast_retransmits), 1);
+}
+
+static void
+test_zero_window_probe(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	uint8_t data[3000] = { 0 };
+	struct seg s[8];
+	unsigned int probes = 0, n;
+
+	/* The peer closes its window before we have anything to send. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 0, NULL, NULL,
+		  0);
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)), 3000);
+	assert_int_equal(out_drain(env), 0);
+	advance(env, 8000);
+	while ((n = out(env, s, 8)) > 0) {
+		assert_int_equal(s[0].seq, iss);        /* snd_una - 1 */
+		assert_int_equal(s[0].plen, 0);
+		probes += n;
+	}
+	assert_true(probes >= 2);
+	assert_int_equal(t_cnt(env, DPC_tcp_zero_window_probes), probes);
+	/* The window opens: data flows. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  NULL, 0);
+	assert_int_equal(out(env, s, 8), 3);
+	assert_int_equal(s[0].seq, iss + 1);
+	assert_int_equal(app.closed, 0);
+}
+
+static void
+test_receive_window_and_update(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[1460];
+	struct seg s[4];
+	uint32_t wnd0, i;
+
+	app.hold = true;                /* the application reads nothing */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  data, 1460);
+	advance(env, 50);
+	assert_int_equal(out(env, s, 4), 1);
+	wnd0 = s[0].wnd;
+	/* Keep feeding at RCV.NXT until the advertised window is zero; the
+	 * window only shrinks as the data piles up. */
+	for (i = 0; i < 400 && s[0].wnd != 0; i++) {
+		peer_send(env, RTE_TCP_ACK_FLAG,
+			  (uint32_t)(PEER_ISS + 1 + app.rx_len), iss + 1, 512,
+			  NULL, data, 1460);
+		advance(env, 50);
+		if (out(env, s, 4) == 0)
+			break;
+		assert_true(s[0].wnd <= wnd0);
+		assert_int_equal(s[0].ack, PEER_ISS + 1 + app.rx_len);
+	}
+	assert_int_equal(s[0].wnd, 0);
+	/* 256 KiB were taken, none lost or beyond what was offered. */
+	assert_true(app.rx_len >= 200 * 1024 && app.rx_len <= 256 * 1024);
+	/* Data beyond a zero window is not taken, but answered. */
+	i = (uint32_t)app.rx_len;
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1 + i, iss + 1, 512, NULL,
+		  data, 1460);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 1 + i);
+	assert_int_equal(app.rx_len, i);
+	/* The app catches up: a window update goes out by itself. */
+	tcp_recved(app.conn, (uint32_t)app.rx_len);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_true(s[0].wnd > 0);
+	assert_int_equal(s[0].ack, PEER_ISS + 1 + i);
+}
+
+static void
+test_rst_and_challenge_ack(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	struct seg s[4];
+
+	/* In window but not exact: challenge ACK, connection stays. */
+	peer_send(env, RTE_TCP_RST_FLAG, PEER_ISS + 100, 0, 0, NULL, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(s[0].ack, PEER_ISS + 1);
+	assert_int_equal(app.closed, 0);
+	/* Out of window: ignored silently. */
+	peer_send(env, RTE_TCP_RST_FLAG, PEER_ISS + 10000000, 0, 0, NULL, NULL,
+		  0);
+	assert_int_equal(out_drain(env), 0);
+	assert_int_equal(app.closed, 0);
+	/* SYN on an established connection: challenge ACK (RFC 5961 4). */
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS + 50, 0, 512, NULL, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(t_cnt(env, DPC_tcp_challenge_acks), 2);
+	/* An ACK for data never sent is answered and ignored. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 5000, 512, NULL,
+		  NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(t_cnt(env, DPC_tcp_ack_unsent), 1);
+	/* Exact sequence: reset. */
+	peer_send(env, RTE_TCP_RST_FLAG, PEER_ISS + 1, 0, 0, NULL, NULL, 0);
+	assert_int_equal(out_drain(env), 0);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, -ECONNRESET);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+static void
+test_paws(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, true);
+	uint8_t d[10] = { 0 };
+	struct popts o;
+	struct seg s[4];
+
+	popt_ts(&o, 600, 0);
+	peer_send(env, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, PEER_ISS + 1,
+		  iss + 1, 512, &o, d, 10);
+	assert_int_equal(app.rx_len, 10);
+	advance(env, 50);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].tsecr, 600);
+	/* An older timestamp: rejected (PAWS), ACKed, not delivered. */
+	popt_ts(&o, 550, 0);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 11, iss + 1, 512, &o, d,
+		  10);
+	assert_int_equal(app.rx_len, 10);
+	assert_int_equal(t_cnt(env, DPC_tcp_paws_drops), 1);
+	assert_int_equal(out(env, s, 4), 1);
+}
+
+static void
+test_passive_close_and_last_ack(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	struct seg s[4];
+
+	peer_send(env, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 1, 512, NULL, NULL, 0);
+	assert_int_equal(app.peer_closed, 1);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 2);
+	tcp_close(app.conn);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_true(s[0].flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(s[0].seq, iss + 1);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2, iss + 2, 512, NULL,
+		  NULL, 0);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, 0);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+static void
+test_active_close_time_wait(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, true);
+	uint8_t d[5] = { 'h', 'e', 'l', 'l', 'o' };
+	struct popts o;
+	struct seg s[4];
+
+	/* Data then FIN in one flight. */
+	tcp_send(app.conn, d, sizeof(d));
+	tcp_close(app.conn);
+	assert_int_equal(out(env, s, 4), 2);
+	assert_int_equal(s[0].plen, 5);
+	assert_true(s[1].flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(s[1].seq, iss + 6);
+	/* Peer ACKs both, then sends its FIN: TIME_WAIT. */
+	popt_ts(&o, 700, s[1].tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 7, 512, &o, NULL,
+		  0);
+	assert_int_equal(app.closed, 0);
+	peer_send(env, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 7, 512, &o, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 2);
+	assert_int_equal(app.closed, 1);        /* app is done */
+	assert_int_equal(tcp_nb_conns(&env->nl), 1);    /* TIME_WAIT */
+	/* A retransmitted FIN is ACKed again. */
+	peer_send(env, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 7, 512, &o, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	/* A new SYN with a higher sequence takes the TIME_WAIT over. */
+	{
+		struct popts so;
+
+		popt_syn(&so, true, 800);
+		peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS + 100000, 0, 65535,
+			  &so, NULL, 0);
+		assert_int_equal(out(env, s, 4), 1);
+		assert_int_equal(s[0].flags,
+				 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+		assert_int_equal(t_cnt(env, DPC_tcp_tw_reuse), 1);
+	}
+	/* The SYN_RCVD connection gives up after its retries; TIME_WAIT
+	 * objects expire after 60 s: the table empties. */
+	advance(env, 200000);
+	out_drain(env);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+static void
+test_keepalive(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	struct seg s[4];
+
+	tcp_set_keepalive(app.conn, 10, 2, 3);
+	advance(env, 9990);
+	assert_int_equal(out_drain(env), 0);
+	advance(env, 20);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].seq, iss);        /* probe: snd_una - 1 */
+	/* Answered: the connection lives on. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  NULL, 0);
+	advance(env, 9000);
+	assert_int_equal(out_drain(env), 0);
+	/* Silence: probes every 2 s, then the connection is dropped. */
+	advance(env, 20000);
+	out_drain(env);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, -ETIMEDOUT);
+	assert_int_equal(t_cnt(env, DPC_tcp_keepalive_probes), 4);
+}
+
+static void
+test_syn_backlog_and_conn_limit(void **state)
+{
+	struct t_env *env = *state;
+	unsigned int i;
+
+	/* SYNs from many ports, never completed: backlog 8. */
+	for (i = 0; i < 20; i++) {
+		uint8_t buf[128];
+		struct rte_ipv4_hdr *ip;
+		struct rte_tcp_hdr *th;
+		size_t off;
+
+		off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+		ip = (struct rte_ipv4_hdr *)(buf + off);
+		off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 20);
+		th = (struct rte_tcp_hdr *)(buf + off);
+		memset(th, 0, sizeof(*th));
+		th->src_port = rte_cpu_to_be_16((uint16_t)(50000 + i));
+		th->dst_port = rte_cpu_to_be_16(LPORT);
+		th->sent_seq = rte_cpu_to_be_32(i);
+		th->data_off = 5 << 4;
+		th->tcp_flags = RTE_TCP_SYN_FLAG;
+		th->rx_win = rte_cpu_to_be_16(1000);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		eth_input(&env->nl, 0, t_mbuf(buf, off + 20));
+	}
+	out_drain(env);
+	assert_int_equal(tcp_nb_conns(&env->nl), 8);
+	assert_int_equal(t_cnt(env, DPC_tcp_backlog_full), 12);
+	/* They time out and free the backlog. */
+	advance(env, 120000);
+	out_drain(env);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_handshake_options),
+		T(test_syn_without_options),
+		T(test_no_listener_reset),
+		T(test_malformed_segments),
+		T(test_data_in_delayed_ack),
+		T(test_out_of_order_and_sack),
+		T(test_data_out_windows),
+		T(test_retransmission_backoff),
+		T(test_gives_up_after_retries),
+		T(test_fast_retransmit),
+		T(test_zero_window_probe),
+		T(test_receive_window_and_update),
+		T(test_rst_and_challenge_ack),
+		T(test_paws),
+		T(test_passive_close_and_last_ack),
+		T(test_active_close_time_wait),
+		T(test_keepalive),
+		T(test_syn_backlog_and_conn_limit),
+	};
+
+	t_eal_init();
+	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
+}
