@@ -44,6 +44,7 @@ extern const char *const tcp_state_names[];
 #define TCP_HASH_BUCKETS_MIN 1024
 #define TCP_LISTENERS_MAX    64
 #define TCP_OOO_MAX          32
+#define TCP_SCORE_MAX        8       /* SACKed ranges remembered */
 
 /* Timer kinds: one timer object each per connection. */
 enum tcp_timer_kind {
@@ -103,7 +104,8 @@ struct tcp_opts {
 #define TCPF_RTT_TIMING  (1u << 11)  /* one segment is being timed */
 #define TCPF_PERSIST     (1u << 12)  /* RTX timer is probing a 0 window */
 #define TCPF_IN_CALLBACK (1u << 13)
-#define TCPF_FREE_LATER  (1u << 14)
+#define TCPF_TLP_ARMED   (1u << 14)  /* RTX timer holds a tail-loss probe */
+#define TCPF_TLP_SENT    (1u << 15)  /* one probe per flight (RFC 8985) */
 
 struct tcp_conn {
 	struct tcp_key key;
@@ -154,6 +156,16 @@ struct tcp_conn {
 	/* Congestion control (RFC 5681 / 6582 NewReno). */
 	uint32_t cwnd, ssthresh, recover;
 	uint32_t bytes_acked;           /* congestion avoidance accumulator */
+	uint32_t lt_allow;              /* limited transmit (RFC 3042) */
+
+	/* SACK scoreboard (RFC 6675): ranges above snd_una the peer holds,
+	 * sorted and merged; rtx_next is where hole retransmission goes on
+	 * during recovery. */
+	uint32_t sacked[TCP_SCORE_MAX][2];
+	uint8_t nb_sacked;
+	uint32_t sacked_bytes;
+	uint32_t rtx_next;
+	uint8_t rtx_lapped;             /* dupacks since every hole was resent */
 
 	/* Send queue: bytes [snd_una, snd_una + sndq_len) as an mbuf chain;
 	 * sndq_off bytes of the head mbuf are already acknowledged. */
@@ -222,6 +234,11 @@ int tcp_output(struct tcp_conn *c);
 int tcp_send_ack(struct tcp_conn *c);
 int tcp_send_syn(struct tcp_conn *c);           /* SYN or SYN-ACK */
 void tcp_retransmit_una(struct tcp_conn *c);
+/* Resend [seq, seq + len) (len <= MSS), with the FIN if it ends there. */
+void tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* First hole at or after `from` below the highest SACKed byte. */
+bool tcp_next_hole(const struct tcp_conn *c, uint32_t from, uint32_t *start,
+		   uint32_t *len);
 void tcp_send_probe(struct tcp_conn *c);        /* seq snd_una-1, no data */
 /* RST in answer to segment (th, len) that has no connection. */
 void tcp_send_reset(struct net_lcore *nl, uint16_t port,

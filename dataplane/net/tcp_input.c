@@ -313,10 +313,93 @@ tcp_ooo_drain(struct tcp_conn *c)
 	return took;
 }
 
+/* Record the peer's SACK blocks (RFC 2018) in the scoreboard and drop what
+ * snd_una passed. Blocks outside (SND.UNA, SND.MAX] are ignored (they
+ * could only be stale or forged: RFC 6675 5). */
+static void
+tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
+{
+	uint32_t r[TCP_SCORE_MAX + TCP_SACK_BLOCKS_MAX][2];
+	unsigned int n = 0, i, j, k;
+
+	for (i = 0; i < c->nb_sacked; i++) {
+		if (SEQ_LEQ(c->sacked[i][1], c->snd_una))
+			continue;
+		r[n][0] = SEQ_LT(c->sacked[i][0], c->snd_una) ? c->snd_una :
+			  c->sacked[i][0];
+		r[n][1] = c->sacked[i][1];
+		n++;
+	}
+	for (i = 0; i < o->nb_sack; i++) {
+		uint32_t s = o->sack[i][0], e = o->sack[i][1];
+
+		if (!SEQ_LT(s, e) || SEQ_LEQ(e, c->snd_una) ||
+		    SEQ_GT(e, c->snd_max))
+			continue;
+		if (SEQ_LT(s, c->snd_una))
+			s = c->snd_una;
+		/* insertion sort by start */
+		for (j = n; j > 0 && SEQ_GT(r[j - 1][0], s); j--) {
+			r[j][0] = r[j - 1][0];
+			r[j][1] = r[j - 1][1];
+		}
+		r[j][0] = s;
+		r[j][1] = e;
+		n++;
+	}
+	/* merge overlapping or touching ranges */
+	k = 0;
+	c->sacked_bytes = 0;
+	for (i = 0; i < n; i++) {
+		if (k > 0 && SEQ_LEQ(r[i][0], c->sacked[k - 1][1])) {
+			if (SEQ_GT(r[i][1], c->sacked[k - 1][1]))
+				c->sacked[k - 1][1] = r[i][1];
+			continue;
+		}
+		if (k == TCP_SCORE_MAX)
+			break;          /* keep the lowest ranges: holes first */
+		c->sacked[k][0] = r[i][0];
+		c->sacked[k][1] = r[i][1];
+		k++;
+	}
+	c->nb_sacked = (uint8_t)k;
+	for (i = 0; i < k; i++)
+		c->sacked_bytes += c->sacked[i][1] - c->sacked[i][0];
+}
+
+/* In recovery: resend the next hole the scoreboard shows, once; without
+ * one, send new data the (inflated) window allows. */
+static void
+tcp_recovery_send(struct tcp_conn *c)
+{
+	uint32_t start, len;
+
+	if (SEQ_LT(c->rtx_next, c->snd_una))
+		c->rtx_next = c->snd_una;
+	if (tcp_next_hole(c, c->rtx_next, &start, &len)) {
+		tcp_retransmit_range(c, start, len);
+		c->rtx_next = start + len;
+		c->rtx_lapped = 0;
+		return;
+	}
+	/* Every hole was resent, yet three more segments arrived above the
+	 * first one and it is still missing: its retransmission was lost
+	 * too (the case RACK catches by time). Go round again rather than
+	 * wait for the RTO. */
+	if (++c->rtx_lapped >= 3 && tcp_next_hole(c, c->snd_una, &start, &len)) {
+		c->rtx_lapped = 0;
+		tcp_retransmit_range(c, start, len);
+		c->rtx_next = start + len;
+		return;
+	}
+	tcp_output(c);
+}
+
 /* Congestion control on an ACK that advanced snd_una by `acked`. */
 static void
 tcp_cc_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 {
+	c->lt_allow = 0;
 	if (c->flags & TCPF_IN_RECOVERY) {
 		if (SEQ_GEQ(ack, c->recover)) {
 			/* RFC 6582 3.2 step 3: full ACK, deflate. */
@@ -326,13 +409,18 @@ tcp_cc_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 				  flight + c->mss;
 			c->flags &= ~TCPF_IN_RECOVERY;
 		} else {
-			/* Step 4: partial ACK, the next hole is lost too. */
-			tcp_retransmit_una(c);
+			/* Step 4: partial ACK, the next hole is lost too;
+			 * unless the scoreboard already had it resent. */
+			if (SEQ_LEQ(c->rtx_next, c->snd_una))
+				tcp_retransmit_una(c);
+			c->rtx_next = c->snd_una + (c->sndq_len < c->mss ?
+						    c->sndq_len : c->mss);
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			if (acked >= c->mss)
 				c->cwnd += c->mss;
 			if (c->cwnd < c->mss)
 				c->cwnd = c->mss;
+			tcp_recovery_send(c);
 		}
 		return;
 	}
@@ -358,10 +446,13 @@ tcp_fast_retransmit(struct tcp_conn *c)
 	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 	c->recover = c->snd_max;
 	c->cwnd = c->ssthresh + 3u * c->mss;
+	c->lt_allow = 0;
 	c->flags |= TCPF_IN_RECOVERY;
 	c->flags &= ~TCPF_RTT_TIMING;
 	dpc_inc(&c->nl->cnt, DPC_tcp_fast_retransmits);
 	tcp_retransmit_una(c);
+	c->rtx_next = c->snd_una + (c->sndq_len < c->mss ? c->sndq_len :
+				    c->mss);
 	tcp_arm_rtx(c);
 }
 
@@ -388,6 +479,18 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 		return false;
 	}
 
+	if (SEQ_GT(ack, c->snd_una))
+		c->flags &= ~TCPF_TLP_SENT;     /* a new flight */
+	if (c->flags & TCPF_SACK) {
+		uint32_t una = c->snd_una;
+
+		/* Prune against the new snd_una, then add the blocks. */
+		if (SEQ_GT(ack, una))
+			c->snd_una = ack;
+		tcp_sack_update(c, o);
+		c->snd_una = una;
+	}
+
 	if (SEQ_GT(ack, c->snd_una)) {
 		acked = ack - c->snd_una;
 		if ((c->flags & TCPF_TS) && o->has_ts && o->tsecr != 0 &&
@@ -411,7 +514,7 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 		c->dupacks = 0;
 		if (c->snd_una == c->snd_max)
 			tcp_timer_cancel(ts, c, TCP_T_RTX);
-		else if (!(c->flags & TCPF_IN_RECOVERY))
+		else
 			tcp_arm_rtx(c);         /* RFC 6298 5.3 */
 	} else if (ack == c->snd_una && plen == 0 &&
 		   !(th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
@@ -421,11 +524,25 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 		 * one even when the window moved (RFC 6675 2): receivers
 		 * such as Linux shrink it as they buffer the data after the
 		 * hole. */
-		if (++c->dupacks == 3 && !(c->flags & TCPF_IN_RECOVERY) &&
-		    SEQ_GEQ(ack, c->recover)) {
-			tcp_fast_retransmit(c);
-		} else if (c->dupacks > 3 && (c->flags & TCPF_IN_RECOVERY)) {
-			c->cwnd += c->mss;      /* inflate, RFC 6582 step 3 */
+		c->dupacks++;
+		if (c->flags & TCPF_IN_RECOVERY) {
+			/* Each one means a segment left the network: inflate
+			 * (RFC 6582 step 3) and fill the next hole. */
+			c->cwnd += c->mss;
+			c->snd_wnd = wnd;
+			tcp_recovery_send(c);
+		} else if (c->dupacks >= 3 ||
+			   c->sacked_bytes >= 3u * c->mss ||
+			   ((c->flags & TCPF_TLP_SENT) && c->nb_sacked > 0)) {
+			/* After a tail loss probe, one SACK above a hole is
+			 * the signal the probe was sent to draw (RFC 8985
+			 * 7.4): recover now. */
+			if (SEQ_GEQ(ack, c->recover))
+				tcp_fast_retransmit(c);
+		} else if (c->dupacks <= 2) {
+			/* Limited transmit (RFC 3042): new data keeps the
+			 * ACK clock going in small windows. */
+			c->lt_allow = (uint32_t)c->dupacks * c->mss;
 		}
 	}
 

@@ -302,17 +302,18 @@ tcp_send_reset(struct net_lcore *nl, uint16_t port,
 			    sizeof(*rh));
 }
 
-/* Resend the oldest unacknowledged segment (RTO and fast retransmit). */
 void
-tcp_retransmit_una(struct tcp_conn *c)
+tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
-	uint32_t len = c->sndq_len < c->mss ? c->sndq_len : c->mss;
+	uint32_t data_end = c->snd_una + c->sndq_len, end;
 	uint8_t flags = RTE_TCP_ACK_FLAG;
-	uint32_t end;
 
-	if (len == c->sndq_len && (c->flags & TCPF_FIN_QUEUED) &&
-	    SEQ_GT(c->snd_max, c->snd_una + c->sndq_len)) {
-		flags |= RTE_TCP_FIN_FLAG;      /* the FIN was sent before */
+	if (SEQ_GT(seq + len, data_end))
+		len = SEQ_GT(data_end, seq) ? data_end - seq : 0;
+	/* The FIN follows the last data byte when it was sent before. */
+	if (seq + len == data_end && (c->flags & TCPF_FIN_QUEUED) &&
+	    SEQ_GT(c->snd_max, data_end)) {
+		flags |= RTE_TCP_FIN_FLAG;
 		c->flags |= TCPF_FIN_SENT;
 	}
 	if (len == 0 && !(flags & RTE_TCP_FIN_FLAG))
@@ -320,10 +321,40 @@ tcp_retransmit_una(struct tcp_conn *c)
 	if (len > 0)
 		flags |= RTE_TCP_PSH_FLAG;
 	dpc_inc(&c->nl->cnt, DPC_tcp_retransmits);
-	tcp_xmit(c, flags, c->snd_una, len);
-	end = c->snd_una + len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+	tcp_xmit(c, flags, seq, len);
+	end = seq + len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 	if (SEQ_LT(c->snd_nxt, end))
 		c->snd_nxt = end;
+}
+
+/* Resend the oldest unacknowledged segment (RTO and fast retransmit). */
+void
+tcp_retransmit_una(struct tcp_conn *c)
+{
+	tcp_retransmit_range(c, c->snd_una,
+			     c->sndq_len < c->mss ? c->sndq_len : c->mss);
+}
+
+bool
+tcp_next_hole(const struct tcp_conn *c, uint32_t from, uint32_t *start,
+	      uint32_t *len)
+{
+	unsigned int i;
+
+	if (SEQ_LT(from, c->snd_una))
+		from = c->snd_una;
+	for (i = 0; i < c->nb_sacked; i++) {
+		if (SEQ_LT(from, c->sacked[i][0])) {
+			*start = from;
+			*len = c->sacked[i][0] - from;
+			if (*len > c->mss)
+				*len = c->mss;
+			return true;
+		}
+		if (SEQ_LT(from, c->sacked[i][1]))
+			from = c->sacked[i][1];
+	}
+	return false;
 }
 
 int
@@ -353,7 +384,9 @@ tcp_output(struct tcp_conn *c)
 		if (off > c->sndq_len)
 			break;                  /* only the FIN is beyond */
 		unsent = c->sndq_len - off;
-		wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		wnd = c->cwnd + c->lt_allow;
+		if (c->snd_wnd < wnd)
+			wnd = c->snd_wnd;
 		flight = tcp_in_flight(c);
 		usable = wnd > flight ? wnd - flight : 0;
 		len = unsent < c->mss ? unsent : c->mss;

@@ -65,18 +65,70 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt)
 	c->rto = rto;
 }
 
-/* (Re)start the retransmission timer for the oldest outstanding data. */
+/*
+ * (Re)start the retransmission timer for the oldest outstanding data. While
+ * a flight is outstanding in the open state, the timer first holds a tail
+ * loss probe (RFC 8985 7): after about two round trips without an ACK, one
+ * segment goes out to draw SACK feedback, so a lost tail is repaired by fast
+ * recovery instead of waiting for the RTO.
+ */
 void
 tcp_arm_rtx(struct tcp_conn *c)
 {
 	struct tcp_stack *ts = tcp_stack(c->nl);
-	uint32_t rto = c->rto, i;
+	uint32_t rto = c->rto, i, pto;
 
 	for (i = 0; i < c->retries && rto < ts->p.rto_max_ms; i++)
 		rto <<= 1;                      /* 5.5: back off */
 	if (rto > ts->p.rto_max_ms)
 		rto = ts->p.rto_max_ms;
+	c->flags &= ~TCPF_TLP_ARMED;
+	if (c->srtt8 != 0 && c->retries == 0 &&
+	    !(c->flags & (TCPF_TLP_SENT | TCPF_PERSIST)) &&
+	    (c->flags & TCPF_SACK) &&
+	    (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+	     c->state == TCP_FIN_WAIT_1 || c->state == TCP_LAST_ACK ||
+	     c->state == TCP_CLOSING)) {
+		pto = c->srtt8 >> 2;            /* 2 * SRTT */
+		if (c->snd_max - c->snd_una <= c->mss)
+			pto += ts->p.delack_ms; /* a lone segment: delayed ACK */
+		if (pto < 10)
+			pto = 10;
+		if (pto < rto) {
+			c->flags |= TCPF_TLP_ARMED;
+			rto = pto;
+		}
+	}
 	tcp_timer_arm(ts, c, TCP_T_RTX, rto);
+}
+
+/* RFC 8985 7.3: new data if the windows allow one segment, else the last
+ * segment again. In recovery the probe is the first hole: no ACK for two
+ * round trips means its retransmission was lost (RACK's reordering timer).
+ * Then the RTO proper. */
+static void
+tcp_send_tlp(struct tcp_conn *c)
+{
+	uint32_t unsent = c->sndq_len - (c->snd_nxt - c->snd_una), last, len;
+	uint32_t flight = tcp_in_flight(c), start;
+
+	c->flags &= ~TCPF_TLP_ARMED;
+	c->flags |= TCPF_TLP_SENT;
+	dpc_inc(&c->nl->cnt, DPC_tcp_tlp_probes);
+	if ((c->flags & TCPF_IN_RECOVERY) &&
+	    tcp_next_hole(c, c->snd_una, &start, &len)) {
+		tcp_retransmit_range(c, start, len);
+	} else if (SEQ_LEQ(c->snd_nxt, c->snd_una + c->sndq_len) && unsent > 0 &&
+	    c->snd_wnd >= flight + (unsent < c->mss ? unsent : c->mss)) {
+		c->lt_allow = c->mss;
+		tcp_output(c);
+		c->lt_allow = 0;
+	} else {
+		last = c->snd_una + c->sndq_len;
+		len = c->sndq_len < c->mss ? c->sndq_len : c->mss;
+		tcp_retransmit_range(c, last - len, len);
+	}
+	tcp_arm_rtx(c);
 }
 
 static void
@@ -86,6 +138,10 @@ tcp_on_rtx(struct tcp_conn *c)
 	const struct tcp_params *p = &tcp_stack(nl)->p;
 	uint32_t flight, limit;
 
+	if (c->flags & TCPF_TLP_ARMED) {
+		tcp_send_tlp(c);
+		return;
+	}
 	if (c->flags & TCPF_PERSIST) {
 		/* Zero window: ask again, backing off, never giving up
 		 * while the peer keeps answering (RFC 9293 3.8.6.1). */
@@ -123,6 +179,11 @@ tcp_on_rtx(struct tcp_conn *c)
 	c->cwnd = c->mss;
 	c->recover = c->snd_max;
 	c->flags &= ~(TCPF_IN_RECOVERY | TCPF_RTT_TIMING);
+	/* Keep it simple after a timeout: forget what was SACKed and go
+	 * back to snd_una (RFC 6675 5.1 allows either). */
+	c->nb_sacked = 0;
+	c->sacked_bytes = 0;
+	c->lt_allow = 0;
 	c->dupacks = 0;
 	c->bytes_acked = 0;
 	c->snd_nxt = c->snd_una;

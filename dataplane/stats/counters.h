@@ -65,6 +65,7 @@
 	X(tcp_retransmits)      /* segments sent again */ \
 	X(tcp_rto)              /* retransmission timeouts */ \
 	X(tcp_fast_retransmits) \
+	X(tcp_tlp_probes)       /* tail loss probes (RFC 8985) */ \
 	X(tcp_timeouts)         /* connections given up */ \
 	X(tcp_ooo_segments)     /* queued out of order */ \
 	X(tcp_ooo_dropped)      /* out-of-order queue full */ \
