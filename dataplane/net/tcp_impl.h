@@ -75,6 +75,7 @@ struct tcp_listener {
 	rte_be32_t addr;                /* 0: any */
 	uint16_t port;                  /* host order */
 	uint32_t nb_syn_rcvd;
+	uint64_t last_cookie_ms;        /* 0: never sent a SYN cookie */
 	const struct tcp_ops *ops;
 	void *arg;
 };
@@ -106,6 +107,7 @@ struct tcp_opts {
 #define TCPF_IN_CALLBACK (1u << 13)
 #define TCPF_TLP_ARMED   (1u << 14)  /* RTX timer holds a tail-loss probe */
 #define TCPF_TLP_SENT    (1u << 15)  /* one probe per flight (RFC 8985) */
+#define TCPF_TS_COOKIE   (1u << 16)  /* SYN-ACK TSval carries a cookie */
 
 struct tcp_conn {
 	struct tcp_key key;
@@ -145,6 +147,7 @@ struct tcp_conn {
 
 	/* Timestamps (RFC 7323). */
 	uint32_t ts_recent;
+	uint32_t ts_cookie;             /* TSval of a SYN-cookie SYN-ACK */
 	uint64_t ts_recent_age;         /* ms */
 	uint32_t last_ack_sent;
 
@@ -228,6 +231,23 @@ uint32_t tcp_isn(struct tcp_stack *ts, const struct tcp_key *k);
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 uint16_t tcp_mss_for(const struct net_lcore *nl, uint16_t port);
 uint8_t tcp_wscale_for(uint32_t buf);
+
+/* tcp_input.c */
+void tcp_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o,
+			uint16_t raw_wnd);
+
+/* tcp_syncookie.c */
+void tcp_syncookie_send(struct net_lcore *nl, uint16_t port,
+			struct tcp_listener *l, const struct tcp_key *k,
+			const struct rte_tcp_hdr *th,
+			const struct tcp_opts *o, uint32_t seq);
+/* A connection rebuilt from a valid cookie in the ACK, or NULL. */
+struct tcp_conn *tcp_syncookie_check(struct net_lcore *nl, uint16_t port,
+				     struct tcp_listener *l,
+				     const struct tcp_key *k,
+				     const struct rte_tcp_hdr *th,
+				     const struct tcp_opts *o, uint32_t seq,
+				     uint32_t ack);
 
 /* tcp_output.c */
 int tcp_output(struct tcp_conn *c);

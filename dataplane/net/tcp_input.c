@@ -91,7 +91,7 @@ tcp_parse_opts(const uint8_t *p, unsigned int len, struct tcp_opts *o)
 }
 
 /* Negotiated parameters from the peer's SYN (either direction). */
-static void
+void
 tcp_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o,
 		   uint16_t raw_wnd)
 {
@@ -644,7 +644,10 @@ tcp_passive_open(struct net_lcore *nl, uint16_t port, struct tcp_listener *l,
 	struct tcp_conn *c;
 
 	if (l->nb_syn_rcvd >= ts->p.syn_backlog) {
+		/* Full: answer statelessly rather than drop (a SYN flood
+		 * cannot lock legitimate clients out). */
 		dpc_inc(&nl->cnt, DPC_tcp_backlog_full);
+		tcp_syncookie_send(nl, port, l, k, th, o, seq);
 		return;
 	}
 	c = tcp_conn_new(nl, k, port);
@@ -960,15 +963,28 @@ tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 		c = NULL;
 	}
 	if (c == NULL) {
-		if ((fl & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
-			   RTE_TCP_RST_FLAG)) == RTE_TCP_SYN_FLAG) {
+		l = NULL;
+		if (!(fl & RTE_TCP_RST_FLAG))
 			l = tcp_listener_find(ts, k.laddr,
 					      rte_be_to_cpu_16(k.lport));
-			if (l != NULL) {
-				tcp_passive_open(nl, port, l, &k, th, &o, seq);
-				goto free;
-			}
+		if (l != NULL && (fl & (RTE_TCP_SYN_FLAG |
+					RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
+			tcp_passive_open(nl, port, l, &k, th, &o, seq);
+			goto free;
 		}
+		if (l != NULL && (fl & (RTE_TCP_SYN_FLAG |
+					RTE_TCP_ACK_FLAG)) == RTE_TCP_ACK_FLAG)
+			c = tcp_syncookie_check(nl, port, l, &k, th, &o, seq,
+						ack);
+	}
+	if (c != NULL && c->state == TCP_CLOSED) {
+		/* Rebuilt from a SYN cookie: open, then process the ACK (and
+		 * any data) as in SYN_RCVD. */
+		tcp_set_state(c, TCP_SYN_RCVD);
+		c->snd_una = c->iss;
+		c->snd_max = c->snd_nxt = c->iss + 1;
+	}
+	if (c == NULL) {
 		if (!(fl & RTE_TCP_RST_FLAG)) {
 			dpc_inc(&nl->cnt, DPC_tcp_no_listener);
 			tcp_send_reset(nl, port, ip, th, seg_len);

@@ -73,7 +73,8 @@ tcp_write_opts(struct tcp_conn *c, uint8_t *p, bool syn)
 		p[n++] = TCPOPT_NOP;
 		p[n++] = TCPOPT_TS;
 		p[n++] = 10;
-		v = rte_cpu_to_be_32((uint32_t)tcp_now(c));
+		v = rte_cpu_to_be_32((c->flags & TCPF_TS_COOKIE) ?
+				     c->ts_cookie : (uint32_t)tcp_now(c));
 		memcpy(&p[n], &v, 4);
 		v = rte_cpu_to_be_32(c->ts_recent);
 		memcpy(&p[n + 4], &v, 4);

@@ -942,6 +942,114 @@ test_syn_backlog_and_conn_limit(void **state)
 	assert_int_equal(tcp_nb_conns(&env->nl), 0);
 }
 
+/* Fill the SYN backlog from other ports. */
+static void
+fill_backlog(struct t_env *env, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t buf[128];
+		struct rte_ipv4_hdr *ip;
+		struct rte_tcp_hdr *th;
+		size_t off;
+
+		off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+		ip = (struct rte_ipv4_hdr *)(buf + off);
+		off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 20);
+		th = (struct rte_tcp_hdr *)(buf + off);
+		memset(th, 0, sizeof(*th));
+		th->src_port = rte_cpu_to_be_16((uint16_t)(50000 + i));
+		th->dst_port = rte_cpu_to_be_16(LPORT);
+		th->sent_seq = rte_cpu_to_be_32(i);
+		th->data_off = 5 << 4;
+		th->tcp_flags = RTE_TCP_SYN_FLAG;
+		th->rx_win = rte_cpu_to_be_16(1000);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		eth_input(&env->nl, 0, t_mbuf(buf, off + 20));
+	}
+	out_drain(env);
+}
+
+static void
+test_syncookies(void **state)
+{
+	struct t_env *env = *state;
+	static uint8_t data[40000];
+	struct popts o;
+	struct seg s[64];
+	uint32_t cookie;
+	unsigned int n;
+
+	fill_backlog(env, 8);
+	assert_int_equal(tcp_nb_conns(&env->nl), 8);
+	/* The next SYN gets a stateless SYN-ACK. */
+	popt_syn(&o, true, 900);
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535, &o, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s[0].ack, PEER_ISS + 1);
+	assert_true(s[0].sack_ok && s[0].has_ws && s[0].has_ts);
+	assert_int_equal(tcp_nb_conns(&env->nl), 8);    /* no state kept */
+	assert_int_equal(t_cnt(env, DPC_tcp_syncookies_sent), 1);
+	cookie = s[0].seq;
+
+	/* A forged ACK (wrong cookie) is refused with a reset. */
+	popt_ts(&o, 901, s[0].tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, cookie + 2, 512, &o,
+		  NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_true(s[0].flags & RTE_TCP_RST_FLAG);
+	assert_int_equal(t_cnt(env, DPC_tcp_syncookies_bad), 1);
+	assert_int_equal(app.established, 0);
+
+	/* The real ACK, echoing the cookie TSval: the connection exists,
+	 * with SACK and window scaling recovered from the timestamp. */
+	popt_syn(&o, true, 902);
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535, &o, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	cookie = s[0].seq;
+	popt_ts(&o, 903, s[0].tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, cookie + 1, 512, &o,
+		  NULL, 0);
+	assert_int_equal(app.established, 1);
+	assert_int_equal(t_cnt(env, DPC_tcp_syncookies_ok), 1);
+	assert_int_equal(tcp_nb_conns(&env->nl), 9);
+	/* 512 << 7: far more than the 10-segment initial window, so a
+	 * scaled window was understood; full-size segments less the
+	 * timestamp option. */
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)),
+			 (int)sizeof(data));
+	n = out(env, s, 64);
+	assert_int_equal(n, 10);
+	assert_int_equal(s[0].plen, 1448);
+	assert_int_equal(s[0].seq, cookie + 1);
+	assert_true(s[0].has_ts);
+}
+
+static void
+test_syncookie_expires(void **state)
+{
+	struct t_env *env = *state;
+	struct popts o;
+	struct seg s[4];
+
+	fill_backlog(env, 8);
+	popt_syn(&o, true, 900);
+	peer_send(env, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535, &o, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	/* Past two 64-second periods the cookie is worthless. */
+	env->nl.now += 200ull * 1000 * MS;
+	tcp_timers(&env->nl);
+	out_drain(env);
+	popt_ts(&o, 901, s[0].tsval);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, s[0].seq + 1, 512, &o,
+		  NULL, 0);
+	assert_int_equal(app.established, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_true(s[0].flags & RTE_TCP_RST_FLAG);
+}
+
 int
 main(void)
 {
@@ -965,6 +1073,8 @@ main(void)
 		T(test_active_close_time_wait),
 		T(test_keepalive),
 		T(test_syn_backlog_and_conn_limit),
+		T(test_syncookies),
+		T(test_syncookie_expires),
 	};
 
 	t_eal_init();
