@@ -28,6 +28,7 @@
 
 #define PROG "rampart-dataplane"
 #define ARP_INBOX_SIZE 1024
+#define TCP_INBOX_SIZE 4096
 
 struct dataplane {
 	struct dp_options opt;
@@ -201,6 +202,15 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 		}
 		if (dp->nb_workers == 1)
 			continue;
+		snprintf(name, sizeof(name), "tcp_inbox_%u", i);
+		w->net.tcp_inbox = rte_ring_create(name, TCP_INBOX_SIZE,
+				rte_lcore_to_socket_id(w->lcore_id),
+				RING_F_SC_DEQ);
+		if (w->net.tcp_inbox == NULL) {
+			snprintf(err, errlen, "TCP inbox ring for lcore %u: %s",
+				 w->lcore_id, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
 		snprintf(name, sizeof(name), "arp_inbox_%u", i);
 		w->net.arp_inbox = rte_ring_create_elem(name,
 				sizeof(struct arp_notice), ARP_INBOX_SIZE,
@@ -212,6 +222,11 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			return -ENOMEM;
 		}
 	}
+	for (i = 0; i < dp->nb_workers; i++)
+		for (j = 0; j < dp->nb_workers; j++)
+			if (i != j)
+				dp->workers[i]->net.tcp_peers[j] =
+					dp->workers[j]->net.tcp_inbox;
 	for (i = 0; i < dp->nb_workers; i++)
 		for (j = 0; j < dp->nb_workers; j++)
 			if (i != j)
@@ -260,6 +275,14 @@ teardown(struct dataplane *dp)
 			continue;
 		worker_fini(dp->workers[i]);
 		rte_ring_free(dp->workers[i]->net.arp_inbox);
+		if (dp->workers[i]->net.tcp_inbox != NULL) {
+			void *m = NULL;
+
+			while (rte_ring_dequeue(dp->workers[i]->net.tcp_inbox,
+						&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(dp->workers[i]->net.tcp_inbox);
+		}
 		rte_free(dp->workers[i]);
 	}
 	for (i = 0; i < dp->nb_ports; i++)

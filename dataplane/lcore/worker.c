@@ -53,6 +53,7 @@ worker_poll(struct worker *w, uint64_t now)
 		}
 	}
 	arp_tick(nl);
+	tcp_inbox_drain(nl);
 	tcp_timers(nl);
 	return total;
 }

@@ -60,6 +60,11 @@ struct net_lcore {
 	struct rte_ring *arp_peers[RTE_MAX_LCORE];
 	unsigned int nb_arp_peers;
 	struct tcp_stack *tcp;          /* NULL until tcp_lcore_init() */
+	/* TCP segments for connections another worker owns (active opens
+	 * whose replies the NIC hashed elsewhere) travel through the owner's
+	 * single-consumer inbox; tcp_peers[i] is worker i's (NULL: self). */
+	struct rte_ring *tcp_inbox;
+	struct rte_ring *tcp_peers[RTE_MAX_LCORE];
 	struct diag_pools *diag;        /* diagnostic services' state */
 	struct arp_cache arp;
 };

@@ -113,6 +113,9 @@ void tcp_endpoints(const struct tcp_conn *c, rte_be32_t *laddr,
  * header valid and for us). Consumes m. */
 void tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m);
 
+/* Segments other workers forwarded to this one; call every loop. */
+void tcp_inbox_drain(struct net_lcore *nl);
+
 /* Timers; call every loop (cheap when nothing is due). */
 void tcp_timers(struct net_lcore *nl);
 

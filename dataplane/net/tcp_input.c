@@ -938,6 +938,28 @@ tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 	}
 	dpc_inc(&nl->cnt, DPC_tcp_segs_in);
 
+	/* Replies to our active opens carry a local port that names the
+	 * owning worker (tcp_conn.c); the NIC's hash may have put them on
+	 * this queue. Hand them over rather than touch another worker's
+	 * connection. */
+	if (ts->nb_workers > 1) {
+		uint16_t lport = rte_be_to_cpu_16(th->dst_port);
+		unsigned int owner;
+
+		if (lport >= ts->p.ephemeral_lo && lport <= ts->p.ephemeral_hi &&
+		    (owner = (lport - ts->p.ephemeral_lo) % ts->nb_workers) !=
+		    ts->index && nl->tcp_peers[owner] != NULL &&
+		    tcp_listener_find(ts, ip->dst_addr, lport) == NULL) {
+			m->port = port;
+			if (rte_ring_enqueue(nl->tcp_peers[owner], m) == 0) {
+				dpc_inc(&nl->cnt, DPC_tcp_steered);
+				return;
+			}
+			dpc_inc(&nl->cnt, DPC_tcp_steer_dropped);
+			goto free;
+		}
+	}
+
 	fl = th->tcp_flags;
 	seq = rte_be_to_cpu_32(th->sent_seq);
 	ack = rte_be_to_cpu_32(th->recv_ack);
@@ -1008,4 +1030,18 @@ free:
 	rte_pktmbuf_free(m);
 	if (ts != NULL)
 		tcp_conn_reap(ts);
+}
+
+void
+tcp_inbox_drain(struct net_lcore *nl)
+{
+	struct rte_mbuf *m[PORT_BURST];
+	unsigned int n, i;
+
+	if (nl->tcp_inbox == NULL)
+		return;
+	n = rte_ring_dequeue_burst(nl->tcp_inbox, (void **)m, RTE_DIM(m),
+				   NULL);
+	for (i = 0; i < n; i++)
+		tcp_input(nl, m[i]->port, m[i]);
 }

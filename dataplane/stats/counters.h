@@ -79,6 +79,8 @@
 	X(tcp_syncookies_bad) \
 	X(tcp_tw_reuse)         /* TIME_WAIT taken over by a new SYN */ \
 	X(tcp_nomem)            /* mbuf allocation failed */ \
+	X(tcp_steered)          /* handed to the owning worker */ \
+	X(tcp_steer_dropped)    /* owner's inbox full */ \
 	X(busy_cycles)          /* TSC cycles of poll loops that did work */ \
 	X(idle_cycles)          /* TSC cycles of empty poll loops */ \
 	X(loops)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ring.h>
 #include <rte_tcp.h>
 
 #include "testlib.h"
@@ -1050,6 +1051,172 @@ test_syncookie_expires(void **state)
 	assert_true(s[0].flags & RTE_TCP_RST_FLAG);
 }
 
+/* Segment from the peer (server side) to a given local port of ours. */
+static void
+peer_send_to(struct net_lcore *nl, uint16_t sport, uint16_t dport,
+	     uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+	     const struct popts *o, const void *data, size_t len)
+{
+	uint8_t buf[2048];
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	size_t olen = o ? o->len : 0, off;
+
+	off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(buf + off);
+	off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP,
+		      sizeof(*th) + olen + len);
+	th = (struct rte_tcp_hdr *)(buf + off);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(sport);
+	th->dst_port = rte_cpu_to_be_16(dport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	if (olen)
+		memcpy(th + 1, o->b, olen);
+	if (len)
+		memcpy((uint8_t *)(th + 1) + olen, data, len);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	eth_input(nl, 0, t_mbuf(buf, off + sizeof(*th) + olen + len));
+}
+
+/* Two workers: worker 1 opens a connection; the server's replies arrive on
+ * worker 0's queue and are handed to worker 1, which alone touches it. */
+static void
+test_active_open_steered(void **state)
+{
+	struct t_env *env = *state;
+	struct net_lcore *w1 = calloc(1, sizeof(*w1));
+	struct rte_ring *in0, *in1;
+	struct tcp_params p = tcp_params_default;
+	struct tcp_conn *c;
+	struct rte_mbuf *m[8];
+	struct rte_tcp_hdr *th;
+	struct popts o;
+	uint16_t lport, n;
+	uint32_t iss;
+
+	assert_non_null(w1);
+	/* Re-create worker 0's stack as "0 of 2". */
+	tcp_lcore_fini(&env->nl);
+	p.max_conns = 64;
+	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 2), 0);
+	net_lcore_init(w1, env->ifc, 1, 0, t_pool(), T_HZ);
+	w1->now = env->nl.now;
+	assert_int_equal(tcp_lcore_init(w1, &p, 1, 2), 0);
+	arp_learn(w1, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
+	in0 = rte_ring_create("t_tcp_in0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	in1 = rte_ring_create("t_tcp_in1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(in0);
+	assert_non_null(in1);
+	env->nl.tcp_inbox = in0;
+	w1->tcp_inbox = in1;
+	env->nl.tcp_peers[1] = in1;
+	w1->tcp_peers[0] = in0;
+
+	c = tcp_connect(w1, rte_cpu_to_be_32(T_PEER_IP), 8080, &app_ops, NULL);
+	assert_non_null(c);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	assert_int_equal(n, 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_SYN_FLAG);
+	lport = rte_be_to_cpu_16(th->src_port);
+	iss = rte_be_to_cpu_32(th->sent_seq);
+	/* The port names worker 1. */
+	assert_int_equal((lport - p.ephemeral_lo) % 2, 1);
+	rte_pktmbuf_free(m[0]);
+	assert_int_equal(t_cnt(env, DPC_tcp_active_opens), 0);
+	assert_int_equal(dpc_read(&w1->cnt, DPC_tcp_active_opens), 1);
+
+	/* The SYN-ACK lands on worker 0: it is forwarded, not processed. */
+	popt_syn(&o, true, 77);
+	peer_send_to(&env->nl, 8080, lport, RTE_TCP_SYN_FLAG |
+		     RTE_TCP_ACK_FLAG, 5000, iss + 1, 65535, &o, NULL, 0);
+	assert_int_equal(t_cnt(env, DPC_tcp_steered), 1);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+	assert_int_equal(app.established, 0);
+	tcp_inbox_drain(w1);
+	assert_int_equal(app.established, 1);
+	assert_ptr_equal(app.conn, c);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	assert_int_equal(n, 1);                         /* the ACK */
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(rte_be_to_cpu_32(th->recv_ack), 5001);
+	rte_pktmbuf_free(m[0]);
+
+	/* Data from the server, also via worker 0. */
+	popt_ts(&o, 78, 0);
+	peer_send_to(&env->nl, 8080, lport, RTE_TCP_ACK_FLAG, 5001, iss + 1,
+		     512, &o, "origin", 6);
+	tcp_inbox_drain(w1);
+	assert_int_equal(app.rx_len, 6);
+	assert_memory_equal(app.rx, "origin", 6);
+
+	/* Refused: an RST to a second attempt closes it with the error. */
+	c = tcp_connect(w1, rte_cpu_to_be_32(T_PEER_IP), 8081, &app_ops, NULL);
+	assert_non_null(c);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	assert_int_equal(n, 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	lport = rte_be_to_cpu_16(th->src_port);
+	iss = rte_be_to_cpu_32(th->sent_seq);
+	rte_pktmbuf_free(m[0]);
+	peer_send_to(w1, 8081, lport, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0,
+		     iss + 1, 0, NULL, NULL, 0);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, -ECONNREFUSED);
+
+	tcp_lcore_fini(w1);
+	net_lcore_fini(w1);
+	free(w1);
+	env->nl.tcp_inbox = NULL;
+	env->nl.tcp_peers[1] = NULL;
+	rte_ring_free(in0);
+	rte_ring_free(in1);
+}
+
+static void
+test_active_open_timeout(void **state)
+{
+	struct t_env *env = *state;
+	struct seg s[16];
+	unsigned int syns = 0, n;
+	struct tcp_conn *c;
+
+	c = tcp_connect(&env->nl, rte_cpu_to_be_32(T_PEER_IP), 8080, &app_ops,
+			NULL);
+	assert_non_null(c);
+	/* SYN, then 5 retries at 1, 2, 4, 8, 16 s; given up at 32 s more. */
+	for (n = 0; n < 70; n++) {
+		struct rte_mbuf *m[8];
+		uint16_t k = t_tx(env, m, 8), i;
+
+		for (i = 0; i < k; i++) {
+			struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m[i],
+						struct rte_tcp_hdr *, 34);
+
+			if (rte_pktmbuf_mtod(m[i], struct rte_ether_hdr *)->
+			    ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+			    th->tcp_flags == RTE_TCP_SYN_FLAG)
+				syns++;
+			rte_pktmbuf_free(m[i]);
+		}
+		advance(env, 1000);
+	}
+	(void)s;
+	assert_int_equal(syns, 6);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, -ETIMEDOUT);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
 int
 main(void)
 {
@@ -1075,6 +1242,8 @@ main(void)
 		T(test_syn_backlog_and_conn_limit),
 		T(test_syncookies),
 		T(test_syncookie_expires),
+		T(test_active_open_steered),
+		T(test_active_open_timeout),
 	};
 
 	t_eal_init();
