@@ -160,6 +160,9 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	uint32_t bytes_acked;           /* congestion avoidance accumulator */
 	uint32_t lt_allow;              /* limited transmit (RFC 3042) */
+	/* CUBIC (RFC 9438), in segments and ms. */
+	double cubic_wmax, cubic_k, cubic_origin, cubic_west, cwnd_frac;
+	uint64_t cubic_epoch;
 
 	/* SACK scoreboard (RFC 6675): ranges above snd_una the peer holds,
 	 * sorted and merged; rtx_next is where hole retransmission goes on
@@ -235,6 +238,11 @@ uint8_t tcp_wscale_for(uint32_t buf);
 /* tcp_input.c */
 void tcp_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o,
 			uint16_t raw_wnd);
+
+/* tcp_cc.c */
+void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_loss(struct tcp_conn *c, bool timeout);
+void tcp_cc_ack_open(struct tcp_conn *c, uint32_t acked);
 
 /* tcp_syncookie.c */
 void tcp_syncookie_send(struct net_lcore *nl, uint16_t port,

@@ -125,10 +125,7 @@ tcp_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o,
 static void
 tcp_established(struct tcp_conn *c)
 {
-	/* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
-	uint32_t iw = 14600 > 2u * c->mss ? 14600 : 2u * c->mss;
-
-	c->cwnd = 10u * c->mss < iw ? 10u * c->mss : iw;
+	tcp_cc_init(c);
 	c->retries = 0;
 	tcp_set_state(c, TCP_ESTABLISHED);
 	dpc_inc(&c->nl->cnt, DPC_tcp_established);
@@ -424,26 +421,14 @@ tcp_cc_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 		}
 		return;
 	}
-	if (c->cwnd < c->ssthresh) {
-		/* Slow start with appropriate byte counting (RFC 3465,
-		 * L = 2 * SMSS). */
-		c->cwnd += acked < 2u * c->mss ? acked : 2u * c->mss;
-	} else {
-		c->bytes_acked += acked;
-		if (c->bytes_acked >= c->cwnd) {
-			c->bytes_acked -= c->cwnd;
-			c->cwnd += c->mss;
-		}
-	}
+	tcp_cc_ack_open(c, acked);
 }
 
 static void
 tcp_fast_retransmit(struct tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
-
-	/* RFC 5681 3.2 and RFC 6582 3.2 step 2. */
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	/* RFC 6582 3.2 step 2, with CUBIC's ssthresh (RFC 9438 4.6). */
+	tcp_cc_loss(c, false);
 	c->recover = c->snd_max;
 	c->cwnd = c->ssthresh + 3u * c->mss;
 	c->lt_allow = 0;

@@ -136,7 +136,7 @@ tcp_on_rtx(struct tcp_conn *c)
 {
 	struct net_lcore *nl = c->nl;
 	const struct tcp_params *p = &tcp_stack(nl)->p;
-	uint32_t flight, limit;
+	uint32_t limit;
 
 	if (c->flags & TCPF_TLP_ARMED) {
 		tcp_send_tlp(c);
@@ -172,11 +172,9 @@ tcp_on_rtx(struct tcp_conn *c)
 		return;
 	}
 
-	/* RFC 5681 eq. 4 and 3.1: one segment, ssthresh half the flight;
-	 * RFC 6582: the loss ends any fast recovery. Go back to snd_una. */
-	flight = c->snd_max - c->snd_una;
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
-	c->cwnd = c->mss;
+	/* RFC 5681 3.1: one segment; RFC 6582: the loss ends any fast
+	 * recovery. Go back to snd_una. */
+	tcp_cc_loss(c, true);
 	c->recover = c->snd_max;
 	c->flags &= ~(TCPF_IN_RECOVERY | TCPF_RTT_TIMING);
 	/* Keep it simple after a timeout: forget what was SACKed and go

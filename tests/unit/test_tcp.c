@@ -6,6 +6,7 @@
  * retransmit, window updates and zero-window probes, RST and challenge ACKs,
  * PAWS, FIN handling and TIME_WAIT, keep-alive, malformed segments.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "testlib.h"
 #include "net/tcp.h"
+#include "net/tcp_impl.h"
 
 #define LPORT      80
 #define RPORT      40000
@@ -1217,6 +1219,60 @@ test_active_open_timeout(void **state)
 	assert_int_equal(tcp_nb_conns(&env->nl), 0);
 }
 
+/* CUBIC (RFC 9438) driven directly: multiplicative decrease by 0.7, a
+ * concave return to the window of the loss at about K seconds, convex
+ * probing beyond, fast convergence, and the loss window after an RTO. */
+static void
+test_cubic(void **state)
+{
+	struct t_env *env = *state;
+	struct tcp_conn c;
+	const uint32_t mss = 1000;
+	double k = cbrt(100 * 0.3 / 0.4);       /* seconds */
+	uint32_t at_half = 0, at_k = 0, at_2k = 0, ms;
+
+	memset(&c, 0, sizeof(c));
+	c.nl = &env->nl;
+	c.mss = mss;
+	/* 100 ms: long enough that the cubic curve, not the Reno-friendly
+	 * estimate (0.53 segments per RTT), sets the window. */
+	c.srtt8 = 100 << 3;
+	tcp_cc_init(&c);
+	c.cwnd = 100 * mss;
+	c.snd_una = 0;
+	c.snd_max = 100 * mss;
+	tcp_cc_loss(&c, false);
+	assert_int_equal(c.ssthresh, 70 * mss);
+	c.cwnd = c.ssthresh;                    /* recovery is over */
+
+	/* One window of ACKs every RTT for 2K seconds. */
+	for (ms = 0; ms <= (uint32_t)(2 * k * 1000) + 100; ms += 100) {
+		env->nl.now += 100 * MS;
+		tcp_timers(&env->nl);
+		tcp_cc_ack_open(&c, c.cwnd);
+		if (!at_half && ms >= (uint32_t)(k * 500))
+			at_half = c.cwnd / mss;
+		if (!at_k && ms >= (uint32_t)(k * 1000))
+			at_k = c.cwnd / mss;
+	}
+	at_2k = c.cwnd / mss;
+	/* Concave: most of the way back at K/2, plateau near W_max at K. */
+	assert_true(at_half > 85 && at_half < 100);
+	assert_true(at_k >= 98 && at_k <= 103);
+	/* Convex: probing past W_max, W(2K) = C*K^3 + W_max = 130 seg. */
+	assert_true(at_2k >= 125 && at_2k <= 140);
+
+	/* Fast convergence: a loss below the previous maximum lowers it. */
+	c.cwnd = 90 * mss;
+	c.snd_max = c.snd_una + 90 * mss;
+	c.cubic_wmax = 100;
+	tcp_cc_loss(&c, false);
+	assert_true(c.cubic_wmax > 76 && c.cubic_wmax < 77);
+	/* A timeout leaves one segment. */
+	tcp_cc_loss(&c, true);
+	assert_int_equal(c.cwnd, mss);
+}
+
 int
 main(void)
 {
@@ -1244,6 +1300,7 @@ main(void)
 		T(test_syncookie_expires),
 		T(test_active_open_steered),
 		T(test_active_open_timeout),
+		T(test_cubic),
 	};
 
 	t_eal_init();
