@@ -206,6 +206,8 @@ struct tcp_stack {
 	struct tcp_conn *free_list;     /* through hnext */
 	struct tcp_conn *grave;         /* dropped during this batch */
 	struct tcp_conn *in_input;      /* connection tcp_input is on */
+	uint64_t challenge_epoch;       /* ms: start of the budget second */
+	uint32_t challenge_left;
 	uint32_t nb_conns;
 	uint32_t port_cursor;           /* ephemeral allocation cursor */
 	uint8_t secret[16];             /* ISN and SYN-cookie key */

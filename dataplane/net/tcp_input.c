@@ -148,6 +148,19 @@ tcp_notify_established(struct tcp_conn *c)
 static void
 tcp_challenge_ack(struct tcp_conn *c)
 {
+	struct tcp_stack *ts = tcp_stack(c->nl);
+
+	/* RFC 5961 7: a per-lcore budget per second, so a flood of forged
+	 * RSTs/SYNs cannot turn the appliance into an ACK amplifier. */
+	if (ts->now_ms - ts->challenge_epoch >= 1000) {
+		ts->challenge_epoch = ts->now_ms;
+		ts->challenge_left = ts->p.challenge_acks_per_s;
+	}
+	if (ts->challenge_left == 0) {
+		dpc_inc(&c->nl->cnt, DPC_tcp_challenge_limited);
+		return;
+	}
+	ts->challenge_left--;
 	dpc_inc(&c->nl->cnt, DPC_tcp_challenge_acks);
 	tcp_send_ack(c);
 }

@@ -55,6 +55,7 @@
 	X(tcp_resets_in)        /* acceptable RSTs that closed a connection */ \
 	X(tcp_resets_out) \
 	X(tcp_challenge_acks)   /* RFC 5961 */ \
+	X(tcp_challenge_limited) /* challenge ACKs over the per-second limit */ \
 	X(tcp_out_of_window)    /* unacceptable segments */ \
 	X(tcp_paws_drops)       /* RFC 7323 PAWS rejections */ \
 	X(tcp_ack_unsent)       /* ACK for data never sent */ \

@@ -1273,6 +1273,28 @@ test_cubic(void **state)
 	assert_int_equal(c.cwnd, mss);
 }
 
+static void
+test_challenge_ack_limit(void **state)
+{
+	struct t_env *env = *state;
+	unsigned int i, sent = 0;
+
+	handshake(env, false);
+	/* 1,500 in-window forged RSTs in one second: 1,000 answered. */
+	for (i = 0; i < 1500; i++) {
+		peer_send(env, RTE_TCP_RST_FLAG, PEER_ISS + 10 + i, 0, 0, NULL,
+			  NULL, 0);
+		sent += out_drain(env);
+	}
+	assert_int_equal(sent, 1000);
+	assert_int_equal(t_cnt(env, DPC_tcp_challenge_limited), 500);
+	assert_int_equal(app.closed, 0);
+	/* The next second has a fresh budget. */
+	advance(env, 1001);
+	peer_send(env, RTE_TCP_RST_FLAG, PEER_ISS + 5, 0, 0, NULL, NULL, 0);
+	assert_int_equal(out_drain(env), 1);
+}
+
 int
 main(void)
 {
@@ -1301,6 +1323,7 @@ main(void)
 		T(test_active_open_steered),
 		T(test_active_open_timeout),
 		T(test_cubic),
+		T(test_challenge_ack_limit),
 	};
 
 	t_eal_init();
