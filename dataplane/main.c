@@ -236,30 +236,35 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* A worker context on the lcore's NUMA socket. */
+static int
+add_worker(struct dataplane *dp, unsigned int lcore)
+{
+	struct worker *w;
+
+	w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+			       rte_lcore_to_socket_id(lcore));
+	if (w == NULL)
+		return -ENOMEM;
+	w->lcore_id = lcore;
+	dp->workers[dp->nb_workers++] = w;
+	return 0;
+}
+
 static int
 alloc_workers(struct dataplane *dp)
 {
 	unsigned int lcore;
+	int rc;
 
 	/* One lcore: the main lcore polls. Several: every worker lcore
 	 * polls and main keeps the control thread and signals. */
-	if (rte_lcore_count() == 1) {
-		lcore = rte_get_main_lcore();
-		dp->workers[dp->nb_workers] = rte_zmalloc_socket("worker",
-			sizeof(struct worker), RTE_CACHE_LINE_SIZE,
-			rte_lcore_to_socket_id(lcore));
-		if (dp->workers[dp->nb_workers] == NULL)
-			return -ENOMEM;
-		dp->workers[dp->nb_workers++]->lcore_id = lcore;
-		return 0;
-	}
+	if (rte_lcore_count() == 1)
+		return add_worker(dp, rte_get_main_lcore());
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		dp->workers[dp->nb_workers] = rte_zmalloc_socket("worker",
-			sizeof(struct worker), RTE_CACHE_LINE_SIZE,
-			rte_lcore_to_socket_id(lcore));
-		if (dp->workers[dp->nb_workers] == NULL)
-			return -ENOMEM;
-		dp->workers[dp->nb_workers++]->lcore_id = lcore;
+		rc = add_worker(dp, lcore);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

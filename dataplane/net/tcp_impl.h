@@ -46,6 +46,15 @@ extern const char *const tcp_state_names[];
 #define TCP_OOO_MAX          32
 #define TCP_SCORE_MAX        8       /* SACKed ranges remembered */
 
+/* Option kinds (RFC 9293, 7323, 2018). */
+#define TCPOPT_EOL        0
+#define TCPOPT_NOP        1
+#define TCPOPT_MSS        2
+#define TCPOPT_WSCALE     3
+#define TCPOPT_SACK_PERM  4
+#define TCPOPT_SACK       5
+#define TCPOPT_TS         8
+
 /* Timer kinds: one timer object each per connection. */
 enum tcp_timer_kind {
 	TCP_T_RTX = 0,   /* retransmission, SYN retries, zero-window persist */

@@ -10,14 +10,6 @@
 
 #include "tcp_impl.h"
 
-#define TCPOPT_EOL        0
-#define TCPOPT_NOP        1
-#define TCPOPT_MSS        2
-#define TCPOPT_WSCALE     3
-#define TCPOPT_SACK_PERM  4
-#define TCPOPT_SACK       5
-#define TCPOPT_TS         8
-
 #define PAWS_IDLE_MS      (24ull * 24 * 3600 * 1000)    /* RFC 7323 5.5 */
 
 /* Returns 0, or -EINVAL when an option overruns the header. */

@@ -11,14 +11,6 @@
 
 #define TCP_HDR_ROOM  (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 60)
 
-#define TCPOPT_EOL        0
-#define TCPOPT_NOP        1
-#define TCPOPT_MSS        2
-#define TCPOPT_WSCALE     3
-#define TCPOPT_SACK_PERM  4
-#define TCPOPT_SACK       5
-#define TCPOPT_TS         8
-
 uint32_t
 tcp_rcv_window(const struct tcp_conn *c)
 {

@@ -179,10 +179,11 @@ popt_ts(struct popts *o, uint32_t tsval, uint32_t tsecr)
 	o->len = 12;
 }
 
-/* Deliver one segment from the peer. */
+/* Deliver one segment from the peer's port sport to our port dport. */
 static void
-peer_send(struct t_env *env, uint8_t flags, uint32_t seq, uint32_t ack,
-	  uint16_t wnd, const struct popts *o, const void *data, size_t len)
+peer_send_to(struct net_lcore *nl, uint16_t sport, uint16_t dport,
+	     uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+	     const struct popts *o, const void *data, size_t len)
 {
 	uint8_t buf[2048];
 	struct rte_ipv4_hdr *ip;
@@ -195,8 +196,8 @@ peer_send(struct t_env *env, uint8_t flags, uint32_t seq, uint32_t ack,
 		      sizeof(*th) + olen + len);
 	th = (struct rte_tcp_hdr *)(buf + off);
 	memset(th, 0, sizeof(*th));
-	th->src_port = rte_cpu_to_be_16(RPORT);
-	th->dst_port = rte_cpu_to_be_16(LPORT);
+	th->src_port = rte_cpu_to_be_16(sport);
+	th->dst_port = rte_cpu_to_be_16(dport);
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(ack);
 	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
@@ -206,9 +207,17 @@ peer_send(struct t_env *env, uint8_t flags, uint32_t seq, uint32_t ack,
 		memcpy(th + 1, o->b, olen);
 	if (len)
 		memcpy((uint8_t *)(th + 1) + olen, data, len);
-	th->cksum = 0;
 	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-	eth_input(&env->nl, 0, t_mbuf(buf, off + sizeof(*th) + olen + len));
+	eth_input(nl, 0, t_mbuf(buf, off + sizeof(*th) + olen + len));
+}
+
+/* From the usual client port to our listener. */
+static void
+peer_send(struct t_env *env, uint8_t flags, uint32_t seq, uint32_t ack,
+	  uint16_t wnd, const struct popts *o, const void *data, size_t len)
+{
+	peer_send_to(&env->nl, RPORT, LPORT, flags, seq, ack, wnd, o, data,
+		     len);
 }
 
 static void
@@ -909,42 +918,6 @@ test_keepalive(void **state)
 	assert_int_equal(t_cnt(env, DPC_tcp_keepalive_probes), 4);
 }
 
-static void
-test_syn_backlog_and_conn_limit(void **state)
-{
-	struct t_env *env = *state;
-	unsigned int i;
-
-	/* SYNs from many ports, never completed: backlog 8. */
-	for (i = 0; i < 20; i++) {
-		uint8_t buf[128];
-		struct rte_ipv4_hdr *ip;
-		struct rte_tcp_hdr *th;
-		size_t off;
-
-		off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
-		ip = (struct rte_ipv4_hdr *)(buf + off);
-		off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 20);
-		th = (struct rte_tcp_hdr *)(buf + off);
-		memset(th, 0, sizeof(*th));
-		th->src_port = rte_cpu_to_be_16((uint16_t)(50000 + i));
-		th->dst_port = rte_cpu_to_be_16(LPORT);
-		th->sent_seq = rte_cpu_to_be_32(i);
-		th->data_off = 5 << 4;
-		th->tcp_flags = RTE_TCP_SYN_FLAG;
-		th->rx_win = rte_cpu_to_be_16(1000);
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-		eth_input(&env->nl, 0, t_mbuf(buf, off + 20));
-	}
-	out_drain(env);
-	assert_int_equal(tcp_nb_conns(&env->nl), 8);
-	assert_int_equal(t_cnt(env, DPC_tcp_backlog_full), 12);
-	/* They time out and free the backlog. */
-	advance(env, 120000);
-	out_drain(env);
-	assert_int_equal(tcp_nb_conns(&env->nl), 0);
-}
-
 /* Fill the SYN backlog from other ports. */
 static void
 fill_backlog(struct t_env *env, unsigned int n)
@@ -952,26 +925,26 @@ fill_backlog(struct t_env *env, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		uint8_t buf[128];
-		struct rte_ipv4_hdr *ip;
-		struct rte_tcp_hdr *th;
-		size_t off;
-
-		off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
-		ip = (struct rte_ipv4_hdr *)(buf + off);
-		off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP, 20);
-		th = (struct rte_tcp_hdr *)(buf + off);
-		memset(th, 0, sizeof(*th));
-		th->src_port = rte_cpu_to_be_16((uint16_t)(50000 + i));
-		th->dst_port = rte_cpu_to_be_16(LPORT);
-		th->sent_seq = rte_cpu_to_be_32(i);
-		th->data_off = 5 << 4;
-		th->tcp_flags = RTE_TCP_SYN_FLAG;
-		th->rx_win = rte_cpu_to_be_16(1000);
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-		eth_input(&env->nl, 0, t_mbuf(buf, off + 20));
+		peer_send_to(&env->nl, (uint16_t)(50000 + i), LPORT,
+			     RTE_TCP_SYN_FLAG, i, 0, 1000, NULL, NULL, 0);
 	}
 	out_drain(env);
+}
+
+static void
+test_syn_backlog_and_conn_limit(void **state)
+{
+	struct t_env *env = *state;
+
+	/* SYNs from many ports, never completed: backlog 8; the other 12
+	 * are answered with SYN cookies and leave no state. */
+	fill_backlog(env, 20);
+	assert_int_equal(tcp_nb_conns(&env->nl), 8);
+	assert_int_equal(t_cnt(env, DPC_tcp_backlog_full), 12);
+	/* They time out and free the backlog. */
+	advance(env, 120000);
+	out_drain(env);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
 }
 
 static void
@@ -1051,38 +1024,6 @@ test_syncookie_expires(void **state)
 	assert_int_equal(app.established, 0);
 	assert_int_equal(out(env, s, 4), 1);
 	assert_true(s[0].flags & RTE_TCP_RST_FLAG);
-}
-
-/* Segment from the peer (server side) to a given local port of ours. */
-static void
-peer_send_to(struct net_lcore *nl, uint16_t sport, uint16_t dport,
-	     uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-	     const struct popts *o, const void *data, size_t len)
-{
-	uint8_t buf[2048];
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
-	size_t olen = o ? o->len : 0, off;
-
-	off = t_eth(buf, &t_our_mac, &t_peer_mac, RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(buf + off);
-	off += t_ipv4(buf + off, T_PEER_IP, T_OUR_IP, IPPROTO_TCP,
-		      sizeof(*th) + olen + len);
-	th = (struct rte_tcp_hdr *)(buf + off);
-	memset(th, 0, sizeof(*th));
-	th->src_port = rte_cpu_to_be_16(sport);
-	th->dst_port = rte_cpu_to_be_16(dport);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
-	th->tcp_flags = flags;
-	th->rx_win = rte_cpu_to_be_16(wnd);
-	if (olen)
-		memcpy(th + 1, o->b, olen);
-	if (len)
-		memcpy((uint8_t *)(th + 1) + olen, data, len);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-	eth_input(nl, 0, t_mbuf(buf, off + sizeof(*th) + olen + len));
 }
 
 /* Two workers: worker 1 opens a connection; the server's replies arrive on
