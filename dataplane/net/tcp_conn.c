@@ -183,7 +183,8 @@ tcp_conn_new(struct net_lcore *nl, const struct tcp_key *k, uint16_t port)
 	for (i = 0; i < TCP_T_MAX; i++)
 		c->timers[i].kind = (uint8_t)i;
 	tcp_conn_hash_insert(ts, c);
-	ts->nb_conns++;
+	/* Relaxed stores: the control thread reads the gauge. */
+	__atomic_store_n(&ts->nb_conns, ts->nb_conns + 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -222,7 +223,7 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 	c->sndq_head = c->sndq_tail = NULL;
 	c->nb_ooo = 0;
 	tcp_conn_hash_remove(ts, c);
-	ts->nb_conns--;
+	__atomic_store_n(&ts->nb_conns, ts->nb_conns - 1, __ATOMIC_RELAXED);
 	dpc_inc(&nl->cnt, DPC_tcp_closed);
 	/* Not reusable before the current input or timer batch ends: code
 	 * up the stack may still look at c->state after a callback. */
@@ -444,7 +445,8 @@ tcp_endpoints(const struct tcp_conn *c, rte_be32_t *laddr, uint16_t *lport,
 uint32_t
 tcp_nb_conns(const struct net_lcore *nl)
 {
-	return nl->tcp != NULL ? nl->tcp->nb_conns : 0;
+	return nl->tcp != NULL ?
+	       __atomic_load_n(&nl->tcp->nb_conns, __ATOMIC_RELAXED) : 0;
 }
 
 uint32_t
