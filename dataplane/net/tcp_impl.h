@@ -117,6 +117,7 @@ struct tcp_opts {
 #define TCPF_TLP_ARMED   (1u << 14)  /* RTX timer holds a tail-loss probe */
 #define TCPF_TLP_SENT    (1u << 15)  /* one probe per flight (RFC 8985) */
 #define TCPF_TS_COOKIE   (1u << 16)  /* SYN-ACK TSval carries a cookie */
+#define TCPF_FIN_ACKED   (1u << 17)
 
 struct tcp_conn {
 	struct tcp_key key;

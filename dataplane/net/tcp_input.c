@@ -492,9 +492,14 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 			c->flags &= ~TCPF_RTT_TIMING;
 		}
 		data_acked = acked < c->sndq_len ? acked : c->sndq_len;
-		if ((c->flags & TCPF_FIN_SENT) && ack == c->snd_max &&
-		    acked > c->sndq_len)
+		/* Our FIN sits right after the data. It counts as sent once
+		 * snd_max passed it, whatever an RTO did to FIN_SENT since:
+		 * the peer may ACK the first FIN after we rewound. */
+		if ((c->flags & TCPF_FIN_QUEUED) &&
+		    !(c->flags & TCPF_FIN_ACKED) && acked > c->sndq_len) {
 			fin_acked = true;
+			c->flags |= TCPF_FIN_ACKED | TCPF_FIN_SENT;
+		}
 		tcp_sndq_ack(c, data_acked);
 		c->snd_una = ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))

@@ -305,7 +305,7 @@ tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len)
 		len = SEQ_GT(data_end, seq) ? data_end - seq : 0;
 	/* The FIN follows the last data byte when it was sent before. */
 	if (seq + len == data_end && (c->flags & TCPF_FIN_QUEUED) &&
-	    SEQ_GT(c->snd_max, data_end)) {
+	    !(c->flags & TCPF_FIN_ACKED) && SEQ_GT(c->snd_max, data_end)) {
 		flags |= RTE_TCP_FIN_FLAG;
 		c->flags |= TCPF_FIN_SENT;
 	}
@@ -386,7 +386,8 @@ tcp_output(struct tcp_conn *c)
 		if (len > usable)
 			len = usable;
 		fin = (c->flags & TCPF_FIN_QUEUED) &&
-		      !(c->flags & TCPF_FIN_SENT) && len == unsent;
+		      !(c->flags & (TCPF_FIN_SENT | TCPF_FIN_ACKED)) &&
+		      len == unsent;
 		if (len == 0 && !fin)
 			break;
 		/* Sender SWS avoidance: a short segment while more waits
@@ -425,7 +426,8 @@ tcp_output(struct tcp_conn *c)
 	/* Data waits behind a zero window with nothing in flight: probe. */
 	if (!sent && c->snd_wnd == 0 && tcp_in_flight(c) == 0 &&
 	    (c->sndq_len > c->snd_nxt - c->snd_una ||
-	     ((c->flags & TCPF_FIN_QUEUED) && !(c->flags & TCPF_FIN_SENT))) &&
+	     ((c->flags & TCPF_FIN_QUEUED) &&
+	      !(c->flags & (TCPF_FIN_SENT | TCPF_FIN_ACKED)))) &&
 	    !(c->flags & TCPF_PERSIST)) {
 		c->flags |= TCPF_PERSIST;
 		c->retries = 0;

@@ -1236,6 +1236,39 @@ test_challenge_ack_limit(void **state)
 	assert_int_equal(out_drain(env), 1);
 }
 
+/* The peer ACKs our FIN only after an RTO rewound the send: the FIN still
+ * counts as acknowledged (no second FIN at FIN + 1, no stuck LAST_ACK). */
+static void
+test_fin_acked_after_rto(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[3000];
+	struct seg s[8];
+	unsigned int n;
+
+	peer_send(env, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 1, 512, NULL, NULL, 0);
+	out_drain(env);
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)), 3000);
+	tcp_close(app.conn);
+	n = out(env, s, 8);
+	assert_int_equal(n, 4);                 /* 3 data segments, FIN */
+	assert_true(s[3].flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(s[3].seq, iss + 1 + 3000);
+	advance(env, 1000);                     /* RTO: first segment again */
+	n = out(env, s, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].seq, iss + 1);
+	/* Now the ACK of everything, FIN included, arrives. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2, iss + 1 + 3000 + 1, 512,
+		  NULL, NULL, 0);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, 0);
+	assert_int_equal(out_drain(env), 0);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
 int
 main(void)
 {
@@ -1265,6 +1298,7 @@ main(void)
 		T(test_active_open_timeout),
 		T(test_cubic),
 		T(test_challenge_ack_limit),
+		T(test_fin_acked_after_rto),
 	};
 
 	t_eal_init();
