@@ -34,6 +34,10 @@
 /* Flows are spread over queues by a hash of the IP/L4 tuple (RSS or,
  * for af_packet, PACKET_FANOUT_HASH). */
 #define PORT_RX_FLOW_HASH   (1u << 9)
+/* The spreading is not strict: under load a frame may land on another
+ * queue than its flow's (af_packet's PACKET_FANOUT_FLAG_ROLLOVER, which
+ * DPDK 22.11 always sets). */
+#define PORT_RX_FLOW_LOOSE  (1u << 10)
 
 struct port;
 

@@ -125,8 +125,9 @@ port_dpdk_open(uint16_t port_id, uint16_t index, uint16_t nb_queues,
 		p->offloads |= PORT_RX_FLOW_HASH;
 	} else if (nb_queues > 1 && strncmp(info.driver_name, "net_af_packet",
 					    13) == 0) {
-		/* af_packet spreads flows with PACKET_FANOUT_HASH. */
-		p->offloads |= PORT_RX_FLOW_HASH;
+		/* af_packet spreads flows with PACKET_FANOUT_HASH, and rolls
+		 * over to another queue when one ring is full. */
+		p->offloads |= PORT_RX_FLOW_HASH | PORT_RX_FLOW_LOOSE;
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;

@@ -45,6 +45,9 @@ extern const char *const tcp_state_names[];
 #define TCP_LISTENERS_MAX    64
 #define TCP_OOO_MAX          32
 #define TCP_SCORE_MAX        8       /* SACKed ranges remembered */
+/* mbuf.hash.usr of a segment passed between workers: tag | hops. */
+#define TCP_HOP_TAG          0x7c9e0000u
+#define TCP_HOP_MASK         0xffffu
 
 /* Option kinds (RFC 9293, 7323, 2018). */
 #define TCPOPT_EOL        0

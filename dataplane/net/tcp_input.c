@@ -885,8 +885,53 @@ free:
 		rte_pktmbuf_free(m);
 }
 
+/* Pass a segment for no connection of ours to the next worker: on a port
+ * whose flow spreading is loose it may belong to one of them. hops counts
+ * the workers that already looked. */
+static bool
+tcp_ask_next_worker(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m,
+		    unsigned int hops)
+{
+	struct tcp_stack *ts = tcp_stack(nl);
+	struct rte_ring *next;
+
+	uint16_t lport = rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m,
+				struct rte_tcp_hdr *,
+				m->l2_len + m->l3_len)->dst_port);
+
+	if (ts->nb_workers < 2 || hops + 1 >= ts->nb_workers ||
+	    !(nl->ifaces[port].port->offloads & PORT_RX_FLOW_LOOSE))
+		return false;
+	/* Our active opens' ports name their owner: no search needed. */
+	if (lport >= ts->p.ephemeral_lo && lport <= ts->p.ephemeral_hi)
+		return false;
+	next = nl->tcp_peers[(ts->index + 1) % ts->nb_workers];
+	if (next == NULL)
+		return false;
+	m->port = port;
+	m->hash.usr = TCP_HOP_TAG | (hops + 1);
+	if (rte_ring_enqueue(next, m) != 0) {
+		dpc_inc(&nl->cnt, DPC_tcp_steer_dropped);
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	dpc_inc(&nl->cnt, DPC_tcp_steered);
+	return true;
+}
+
+static void
+tcp_input_hops(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m,
+	       unsigned int hops);
+
 void
 tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
+{
+	tcp_input_hops(nl, port, m, 0);
+}
+
+static void
+tcp_input_hops(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m,
+	       unsigned int hops)
 {
 	struct tcp_stack *ts = tcp_stack(nl);
 	const struct rte_ipv4_hdr *ip;
@@ -946,6 +991,7 @@ tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 		    ts->index && nl->tcp_peers[owner] != NULL &&
 		    tcp_listener_find(ts, ip->dst_addr, lport) == NULL) {
 			m->port = port;
+			m->hash.usr = 0;
 			if (rte_ring_enqueue(nl->tcp_peers[owner], m) == 0) {
 				dpc_inc(&nl->cnt, DPC_tcp_steered);
 				return;
@@ -988,6 +1034,14 @@ tcp_input(struct net_lcore *nl, uint16_t port, struct rte_mbuf *m)
 					RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG) {
 			tcp_passive_open(nl, port, l, &k, th, &o, seq);
 			goto free;
+		}
+		/* Not a new connection and not ours: with loose flow
+		 * spreading another worker may own it. The last one asked
+		 * answers (cookie check, RST). */
+		if (!(fl & RTE_TCP_SYN_FLAG) &&
+		    tcp_ask_next_worker(nl, port, m, hops)) {
+			tcp_conn_reap(ts);
+			return;
 		}
 		if (l != NULL && (fl & (RTE_TCP_SYN_FLAG |
 					RTE_TCP_ACK_FLAG)) == RTE_TCP_ACK_FLAG)
@@ -1037,6 +1091,11 @@ tcp_inbox_drain(struct net_lcore *nl)
 		return;
 	n = rte_ring_dequeue_burst(nl->tcp_inbox, (void **)m, RTE_DIM(m),
 				   NULL);
-	for (i = 0; i < n; i++)
-		tcp_input(nl, m[i]->port, m[i]);
+	for (i = 0; i < n; i++) {
+		uint32_t tag = m[i]->hash.usr;
+
+		tcp_input_hops(nl, m[i]->port, m[i],
+			       (tag & ~TCP_HOP_MASK) == TCP_HOP_TAG ?
+			       tag & TCP_HOP_MASK : 0);
+	}
 }

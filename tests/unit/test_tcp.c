@@ -1269,6 +1269,88 @@ test_fin_acked_after_rto(void **state)
 	assert_int_equal(tcp_nb_conns(&env->nl), 0);
 }
 
+/* af_packet may roll a frame over to another worker's queue: a segment for
+ * a connection the receiving worker does not have is passed on, and only
+ * the last worker asked answers with a reset. */
+static void
+test_loose_spreading_asks_around(void **state)
+{
+	struct t_env *env = *state;
+	struct net_lcore *w1 = calloc(1, sizeof(*w1));
+	struct tcp_params p = tcp_params_default;
+	struct rte_ring *in0, *in1;
+	struct rte_mbuf *m[8];
+	struct rte_tcp_hdr *th;
+	uint32_t iss;
+	uint16_t n;
+
+	assert_non_null(w1);
+	env->port->offloads |= PORT_RX_FLOW_LOOSE;
+	tcp_lcore_fini(&env->nl);
+	p.max_conns = 64;
+	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 2), 0);
+	net_lcore_init(w1, env->ifc, 1, 0, t_pool(), T_HZ);
+	w1->now = env->nl.now;
+	assert_int_equal(tcp_lcore_init(w1, &p, 1, 2), 0);
+	assert_int_equal(tcp_listen(w1, 0, LPORT, &app_ops, NULL), 0);
+	assert_int_equal(tcp_listen(&env->nl, 0, LPORT, &app_ops, NULL), 0);
+	arp_learn(w1, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
+	in0 = rte_ring_create("t_loose_in0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	in1 = rte_ring_create("t_loose_in1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(in0);
+	assert_non_null(in1);
+	env->nl.tcp_inbox = in0;
+	w1->tcp_inbox = in1;
+	env->nl.tcp_peers[1] = in1;
+	w1->tcp_peers[0] = in0;
+
+	/* The connection is made on worker 1. */
+	peer_send_to(w1, RPORT, LPORT, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535,
+		     NULL, NULL, 0);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	assert_int_equal(n, 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	iss = rte_be_to_cpu_32(th->sent_seq);
+	rte_pktmbuf_free(m[0]);
+	peer_send_to(w1, RPORT, LPORT, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1,
+		     512, NULL, NULL, 0);
+	assert_int_equal(app.established, 1);
+
+	/* Data rolled over to worker 0: passed to worker 1, delivered. */
+	peer_send_to(&env->nl, RPORT, LPORT, RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		     iss + 1, 512, NULL, "rolled", 6);
+	assert_int_equal(t_cnt(env, DPC_tcp_steered), 1);
+	assert_int_equal(t_cnt(env, DPC_tcp_resets_out), 0);
+	tcp_inbox_drain(w1);
+	assert_int_equal(app.rx_len, 6);
+	assert_memory_equal(app.rx, "rolled", 6);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	rte_pktmbuf_free_bulk(m, n);
+
+	/* A segment nobody owns: worker 1, the last asked, resets it. */
+	peer_send_to(&env->nl, RPORT + 1, LPORT, RTE_TCP_ACK_FLAG, 1, 2, 512,
+		     NULL, "x", 1);
+	assert_int_equal(t_cnt(env, DPC_tcp_resets_out), 0);
+	tcp_inbox_drain(w1);
+	assert_int_equal(dpc_read(&w1->cnt, DPC_tcp_resets_out), 1);
+	net_flush(w1);
+	n = port_mock_collect(env->port, 0, m, 8);
+	assert_int_equal(n, 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_RST_FLAG);
+	rte_pktmbuf_free(m[0]);
+
+	tcp_lcore_fini(w1);
+	net_lcore_fini(w1);
+	free(w1);
+	env->nl.tcp_inbox = NULL;
+	env->nl.tcp_peers[1] = NULL;
+	rte_ring_free(in0);
+	rte_ring_free(in1);
+}
+
 int
 main(void)
 {
@@ -1299,6 +1381,7 @@ main(void)
 		T(test_cubic),
 		T(test_challenge_ack_limit),
 		T(test_fin_acked_after_rto),
+		T(test_loose_spreading_asks_around),
 	};
 
 	t_eal_init();
