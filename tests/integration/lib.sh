@@ -292,7 +292,7 @@ dp_eal_args() {
 	fi
 	EAL_ARGS+=(--no-huge -m 512 --no-shconf --no-pci
 		--file-prefix "$DP_FILE_PREFIX"
-		--vdev "net_af_packet0,iface=$VETH_DP,qpairs=$workers")
+		--vdev "net_af_packet0,iface=$VETH_DP,qpairs=$workers,framecnt=4096")
 }
 
 # dp_launch WORKERS [APP ARGS...]: start the dataplane in $NS_DP in the
