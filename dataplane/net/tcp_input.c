@@ -696,6 +696,14 @@ tcp_input_sync(struct tcp_conn *c, struct rte_mbuf *m,
 	uint32_t plen = m->pkt_len, wnd, seg_len, cut;
 	bool fin = (fl & RTE_TCP_FIN_FLAG) != 0;
 
+	/* Simultaneous open (RFC 9293 figure 7): in SYN_RCVD the peer's
+	 * SYN-ACK repeats its SYN; what matters is the ACK it carries. */
+	if (c->state == TCP_SYN_RCVD && !(c->flags & TCPF_PASSIVE) &&
+	    (fl & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
+	    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) && seq == c->irs) {
+		fl &= (uint8_t)~RTE_TCP_SYN_FLAG;
+		seq++;
+	}
 	seg_len = plen + ((fl & RTE_TCP_SYN_FLAG) ? 1 : 0) + (fin ? 1 : 0);
 
 	/* PAWS (RFC 7323 5.3). */

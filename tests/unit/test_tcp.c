@@ -1351,6 +1351,69 @@ test_loose_spreading_asks_around(void **state)
 	rte_ring_free(in1);
 }
 
+/* Both sides close at once: FINs cross, CLOSING, then TIME_WAIT. */
+static void
+test_simultaneous_close(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	struct seg s[4];
+
+	tcp_close(app.conn);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_true(s[0].flags & RTE_TCP_FIN_FLAG);
+	/* The peer's FIN crosses ours: it does not ACK our FIN yet. */
+	peer_send(env, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+		  iss + 1, 512, NULL, NULL, 0);
+	assert_int_equal(out(env, s, 4), 1);
+	assert_int_equal(s[0].ack, PEER_ISS + 2);
+	assert_int_equal(app.closed, 0);        /* CLOSING */
+	/* Its ACK of our FIN: TIME_WAIT, the application is done. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2, iss + 2, 512, NULL,
+		  NULL, 0);
+	assert_int_equal(app.closed, 1);
+	assert_int_equal(app.closed_err, 0);
+	assert_int_equal(tcp_nb_conns(&env->nl), 1);
+	advance(env, 61000);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
+/* Simultaneous open (RFC 9293 figure 7): our SYN crosses the peer's. */
+static void
+test_simultaneous_open(void **state)
+{
+	struct t_env *env = *state;
+	struct tcp_conn *c;
+	struct rte_mbuf *m[4];
+	struct rte_tcp_hdr *th;
+	uint16_t lport;
+	uint32_t iss;
+
+	c = tcp_connect(&env->nl, rte_cpu_to_be_32(T_PEER_IP), RPORT, &app_ops,
+			NULL);
+	assert_non_null(c);
+	assert_int_equal(t_tx(env, m, 4), 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	lport = rte_be_to_cpu_16(th->src_port);
+	iss = rte_be_to_cpu_32(th->sent_seq);
+	rte_pktmbuf_free(m[0]);
+	/* The peer's own SYN: we answer SYN-ACK with the same ISS. */
+	peer_send_to(&env->nl, RPORT, lport, RTE_TCP_SYN_FLAG, PEER_ISS, 0,
+		     65535, NULL, NULL, 0);
+	assert_int_equal(t_tx(env, m, 4), 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(rte_be_to_cpu_32(th->sent_seq), iss);
+	assert_int_equal(rte_be_to_cpu_32(th->recv_ack), PEER_ISS + 1);
+	rte_pktmbuf_free(m[0]);
+	/* The peer's SYN-ACK alone completes it; nothing more is owed. */
+	peer_send_to(&env->nl, RPORT, lport, RTE_TCP_SYN_FLAG |
+		     RTE_TCP_ACK_FLAG, PEER_ISS, iss + 1, 65535, NULL, NULL, 0);
+	assert_int_equal(app.established, 1);
+	assert_ptr_equal(app.conn, c);
+	assert_int_equal(t_tx(env, m, 4), 0);
+}
+
 int
 main(void)
 {
@@ -1382,6 +1445,8 @@ main(void)
 		T(test_challenge_ack_limit),
 		T(test_fin_acked_after_rto),
 		T(test_loose_spreading_asks_around),
+		T(test_simultaneous_close),
+		T(test_simultaneous_open),
 	};
 
 	t_eal_init();
