@@ -85,7 +85,7 @@ test_request_for_other_ignored(void **state)
 
 	assert_null(t_rx1(env, arp_frame(RTE_ARP_OP_REQUEST, &bcast,
 					 &t_peer_mac, T_PEER_IP, &zero_mac,
-					 RTE_IPV4(192, 0, 2, 99))));
+					 T_IPV4(192, 0, 2, 99))));
 	assert_int_equal(t_cnt(env, DPC_arp_not_for_us), 1);
 	/* Not a conversation with us: nothing learned (no cache pollution
 	 * from every broadcast on the segment). */
@@ -152,10 +152,10 @@ test_no_learning_from_bogus_senders(void **state)
 				    &mac), -ENOENT);
 	/* Off-subnet sender. */
 	r = t_rx1(env, arp_frame(RTE_ARP_OP_REQUEST, &bcast, &t_peer_mac,
-				 RTE_IPV4(10, 1, 1, 1), &zero_mac, T_OUR_IP));
+				 T_IPV4(10, 1, 1, 1), &zero_mac, T_OUR_IP));
 	rte_pktmbuf_free(r);
 	assert_int_equal(arp_lookup(&env->nl, 0,
-				    rte_cpu_to_be_32(RTE_IPV4(10, 1, 1, 1)),
+				    rte_cpu_to_be_32(T_IPV4(10, 1, 1, 1)),
 				    &mac), -ENOENT);
 	/* An unsolicited reply does not create an entry. */
 	assert_null(t_rx1(env, arp_frame(RTE_ARP_OP_REPLY, &t_our_mac,

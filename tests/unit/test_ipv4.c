@@ -172,7 +172,7 @@ test_ip_not_for_us(void **state)
 	uint8_t buf[128];
 	size_t len = frame(buf, IPPROTO_ICMP, 8);
 
-	iph(buf)->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 11));
+	iph(buf)->dst_addr = rte_cpu_to_be_32(T_IPV4(192, 0, 2, 11));
 	refresh_cksum(buf);
 	expect_drop(*state, buf, len, DPC_ip_not_for_us);
 }
@@ -181,8 +181,8 @@ static void
 test_ip_martian_source(void **state)
 {
 	static const uint32_t bad[] = {
-		RTE_IPV4(0, 0, 0, 0), RTE_IPV4(224, 0, 0, 1),
-		RTE_IPV4(255, 255, 255, 255), RTE_IPV4(192, 0, 2, 255),
+		T_IPV4(0, 0, 0, 0), T_IPV4(224, 0, 0, 1),
+		T_IPV4(255, 255, 255, 255), T_IPV4(192, 0, 2, 255),
 	};
 	uint8_t buf[128];
 	size_t len = frame(buf, IPPROTO_ICMP, 8), i;
@@ -252,12 +252,12 @@ test_route_and_output(void **state)
 				    &nh), 0);
 	assert_int_equal(nh, rte_cpu_to_be_32(T_PEER_IP));
 	assert_int_equal(ipv4_route(&env->nl,
-				    rte_cpu_to_be_32(RTE_IPV4(198, 51, 100, 1)),
+				    rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)),
 				    &nh), -ENETUNREACH);
 
 	/* Off-link without a gateway: dropped and counted. */
 	len = t_eth(buf, &t_peer_mac, &t_our_mac, RTE_ETHER_TYPE_IPV4);
-	len += t_ipv4(buf + len, T_OUR_IP, RTE_IPV4(198, 51, 100, 1),
+	len += t_ipv4(buf + len, T_OUR_IP, T_IPV4(198, 51, 100, 1),
 		      IPPROTO_UDP, 0);
 	m = t_mbuf(buf, len);
 	m->l2_len = 14;
@@ -268,7 +268,7 @@ test_route_and_output(void **state)
 	/* With a gateway: next hop is the gateway, resolved by ARP. */
 	env->ifc[0].gateway = rte_cpu_to_be_32(T_GW_IP);
 	assert_int_equal(ipv4_route(&env->nl,
-				    rte_cpu_to_be_32(RTE_IPV4(198, 51, 100, 1)),
+				    rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)),
 				    &nh), 0);
 	assert_int_equal(nh, rte_cpu_to_be_32(T_GW_IP));
 	arp_learn(&env->nl, 0, rte_cpu_to_be_32(T_GW_IP), &t_peer_mac, true);

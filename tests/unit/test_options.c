@@ -38,7 +38,7 @@ test_good(void **state)
 	assert_int_equal(o.ip[0].mask, rte_cpu_to_be_32(0xffffff00));
 	assert_int_equal(o.ip[0].prefix, 24);
 	assert_int_equal(o.ip[1].mask, 0xffffffff);
-	assert_int_equal(o.gateway, rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1)));
+	assert_int_equal(o.gateway, rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1)));
 	assert_string_equal(o.control, "/tmp/x.sock");
 	assert_int_equal(dp_options_gateway_port(&o, err, sizeof(err)), 0);
 

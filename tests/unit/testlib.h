@@ -23,10 +23,15 @@
 
 #define T_HZ 1000000000ull       /* fake TSC: 1 tick = 1 ns */
 
+/* DPDK 22.11's RTE_IPV4 shifts an int: undefined for a >= 128. */
+#define T_IPV4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \
+	 (uint32_t)(d))
+
 /* 192.0.2.10/24 on port 0, peer 192.0.2.1 */
-#define T_OUR_IP   RTE_IPV4(192, 0, 2, 10)
-#define T_PEER_IP  RTE_IPV4(192, 0, 2, 1)
-#define T_GW_IP    RTE_IPV4(192, 0, 2, 254)
+#define T_OUR_IP   T_IPV4(192, 0, 2, 10)
+#define T_PEER_IP  T_IPV4(192, 0, 2, 1)
+#define T_GW_IP    T_IPV4(192, 0, 2, 254)
 
 extern const struct rte_ether_addr t_our_mac;
 extern const struct rte_ether_addr t_peer_mac;
