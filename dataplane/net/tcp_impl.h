@@ -305,6 +305,28 @@ tcp_now(const struct tcp_conn *c)
 	return tcp_stack(c->nl)->now_ms;
 }
 
+/* Bytes of SACK option the next segment carries (tcp_write_opts). */
+static inline uint32_t
+tcp_sack_opt_len(const struct tcp_conn *c)
+{
+	unsigned int room, nb;
+
+	if (c->nb_sack_out == 0)
+		return 0;
+	room = (40 - ((c->flags & TCPF_TS) ? 12 : 0) - 4) / 8;
+	nb = c->nb_sack_out < room ? c->nb_sack_out : room;
+	return 4 + 8 * nb;
+}
+
+/* Payload of a full segment now: the MSS less the options it carries
+ * beyond the fixed ones (RFC 6691), or SACK blocks would push the frame
+ * past the MTU. */
+static inline uint32_t
+tcp_seg_size(const struct tcp_conn *c)
+{
+	return c->mss - tcp_sack_opt_len(c);
+}
+
 static inline uint32_t
 tcp_in_flight(const struct tcp_conn *c)
 {

@@ -254,6 +254,25 @@ tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* Contiguous runs share one slot as an mbuf chain, so the queue is
+	 * bounded by the number of holes rather than of segments. */
+	if (pos > 0 && c->ooo[pos - 1]->hash.usr +
+	    c->ooo[pos - 1]->pkt_len == seq &&
+	    rte_pktmbuf_chain(c->ooo[pos - 1], m) == 0) {
+		if (pos < c->nb_ooo && c->ooo[pos]->hash.usr == end &&
+		    rte_pktmbuf_chain(c->ooo[pos - 1], c->ooo[pos]) == 0) {
+			memmove(&c->ooo[pos], &c->ooo[pos + 1],
+				(c->nb_ooo - pos - 1) * sizeof(c->ooo[0]));
+			c->nb_ooo--;
+		}
+		goto queued;
+	}
+	if (pos < c->nb_ooo && c->ooo[pos]->hash.usr == end &&
+	    rte_pktmbuf_chain(m, c->ooo[pos]) == 0) {
+		m->hash.usr = seq;
+		c->ooo[pos] = m;
+		goto queued;
+	}
 	if (c->nb_ooo == TCP_OOO_MAX) {
 		dpc_inc(&c->nl->cnt, DPC_tcp_ooo_dropped);
 		rte_pktmbuf_free(m);
@@ -264,9 +283,30 @@ tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 	m->hash.usr = seq;
 	c->ooo[pos] = m;
 	c->nb_ooo++;
+queued:
 	c->ooo_bytes += len;
 	dpc_inc(&c->nl->cnt, DPC_tcp_ooo_segments);
 	tcp_update_sack(c, seq);
+}
+
+/* Drop the first n bytes of a (possibly chained) payload; n < pkt_len. */
+static struct rte_mbuf *
+tcp_mbuf_cut_head(struct rte_mbuf *m, uint32_t n)
+{
+	struct rte_mbuf *next;
+
+	while (n >= m->data_len && m->next != NULL) {
+		next = m->next;
+		next->pkt_len = m->pkt_len - m->data_len;
+		next->nb_segs = (uint16_t)(m->nb_segs - 1);
+		n -= m->data_len;
+		m->next = NULL;
+		rte_pktmbuf_free_seg(m);
+		m = next;
+	}
+	if (n > 0)
+		rte_pktmbuf_adj(m, (uint16_t)n);
+	return m;
 }
 
 /* Hand in-order payload to the application. Consumes m. */
@@ -307,7 +347,7 @@ tcp_ooo_drain(struct tcp_conn *c)
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		rte_pktmbuf_adj(m, (uint16_t)(c->rcv_nxt - s));
+		m = tcp_mbuf_cut_head(m, c->rcv_nxt - s);
 		tcp_deliver(c, m);
 	}
 	if (took)
@@ -415,8 +455,9 @@ tcp_cc_ack(struct tcp_conn *c, uint32_t ack, uint32_t acked)
 			 * unless the scoreboard already had it resent. */
 			if (SEQ_LEQ(c->rtx_next, c->snd_una))
 				tcp_retransmit_una(c);
-			c->rtx_next = c->snd_una + (c->sndq_len < c->mss ?
-						    c->sndq_len : c->mss);
+			c->rtx_next = c->snd_una +
+				(c->sndq_len < tcp_seg_size(c) ? c->sndq_len :
+				 tcp_seg_size(c));
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			if (acked >= c->mss)
 				c->cwnd += c->mss;
@@ -441,8 +482,8 @@ tcp_fast_retransmit(struct tcp_conn *c)
 	c->flags &= ~TCPF_RTT_TIMING;
 	dpc_inc(&c->nl->cnt, DPC_tcp_fast_retransmits);
 	tcp_retransmit_una(c);
-	c->rtx_next = c->snd_una + (c->sndq_len < c->mss ? c->sndq_len :
-				    c->mss);
+	c->rtx_next = c->snd_una + (c->sndq_len < tcp_seg_size(c) ?
+				    c->sndq_len : tcp_seg_size(c));
 	tcp_arm_rtx(c);
 }
 
@@ -455,7 +496,7 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 {
 	struct tcp_stack *ts = tcp_stack(c->nl);
 	uint32_t wnd = (uint32_t)rte_be_to_cpu_16(th->rx_win) << c->snd_wscale;
-	uint32_t acked, data_acked;
+	uint32_t acked, data_acked, sacked_before;
 	bool fin_acked = false, wnd_changed;
 
 	/* RFC 5961 5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT]. */
@@ -471,6 +512,7 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 
 	if (SEQ_GT(ack, c->snd_una))
 		c->flags &= ~TCPF_TLP_SENT;     /* a new flight */
+	sacked_before = c->sacked_bytes;
 	if (c->flags & TCPF_SACK) {
 		uint32_t una = c->snd_una;
 
@@ -513,12 +555,14 @@ tcp_process_ack(struct tcp_conn *c, const struct rte_tcp_hdr *th,
 			tcp_arm_rtx(c);         /* RFC 6298 5.3 */
 	} else if (ack == c->snd_una && plen == 0 &&
 		   !(th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
-		   (wnd == c->snd_wnd || o->nb_sack > 0) &&
-		   c->snd_max != c->snd_una) {
-		/* RFC 5681 2: a duplicate ACK. One carrying SACK blocks is
-		 * one even when the window moved (RFC 6675 2): receivers
-		 * such as Linux shrink it as they buffer the data after the
-		 * hole. */
+		   c->snd_max != c->snd_una &&
+		   ((c->flags & TCPF_SACK) ? c->sacked_bytes > sacked_before :
+		    wnd == c->snd_wnd)) {
+		/* RFC 5681 2: a duplicate ACK. With SACK it is one only when
+		 * it reports data not SACKed before (RFC 6675 2), whatever
+		 * the window did (Linux shrinks it while it buffers data
+		 * after a hole): a duplicated or reordered ACK frame must
+		 * not trigger a spurious fast retransmit. */
 		c->dupacks++;
 		if (c->flags & TCPF_IN_RECOVERY) {
 			/* Each one means a segment left the network: inflate
@@ -706,10 +750,15 @@ tcp_input_sync(struct tcp_conn *c, struct rte_mbuf *m,
 	}
 	seg_len = plen + ((fl & RTE_TCP_SYN_FLAG) ? 1 : 0) + (fin ? 1 : 0);
 
-	/* PAWS (RFC 7323 5.3). */
+	/* PAWS (RFC 7323 5.3). A reordered pure duplicate ACK is let
+	 * through as Linux does (tcp_disordered_ack): dropping it would lose
+	 * its SACK blocks and nothing in it can corrupt the stream. */
 	if ((c->flags & TCPF_TS) && o->has_ts && !(fl & RTE_TCP_RST_FLAG) &&
 	    SEQ_LT(o->tsval, c->ts_recent) &&
-	    ts->now_ms - c->ts_recent_age < PAWS_IDLE_MS) {
+	    ts->now_ms - c->ts_recent_age < PAWS_IDLE_MS &&
+	    !(plen == 0 && !(fl & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
+	      (fl & RTE_TCP_ACK_FLAG) && seq == c->rcv_nxt &&
+	      ack == c->snd_una)) {
 		dpc_inc(&c->nl->cnt, DPC_tcp_paws_drops);
 		tcp_send_ack(c);
 		goto free;
@@ -720,7 +769,13 @@ tcp_input_sync(struct tcp_conn *c, struct rte_mbuf *m,
 		      c->rcv_adv - c->rcv_nxt : 0;
 		/* A zero window still takes ACKs and RSTs at RCV.NXT. */
 		if (!(wnd == 0 && seq == c->rcv_nxt)) {
-			dpc_inc(&c->nl->cnt, DPC_tcp_out_of_window);
+			/* Entirely old data (a duplicate or a spurious
+			 * retransmission) is not "out of window" for the
+			 * operator: count it for what it is. */
+			if (plen > 0 && SEQ_LEQ(seq + seg_len, c->rcv_nxt))
+				dpc_inc(&c->nl->cnt, DPC_tcp_dup_segments);
+			else
+				dpc_inc(&c->nl->cnt, DPC_tcp_out_of_window);
 			if (!(fl & RTE_TCP_RST_FLAG))
 				tcp_send_ack(c);
 			goto free;

@@ -325,7 +325,8 @@ void
 tcp_retransmit_una(struct tcp_conn *c)
 {
 	tcp_retransmit_range(c, c->snd_una,
-			     c->sndq_len < c->mss ? c->sndq_len : c->mss);
+			     c->sndq_len < tcp_seg_size(c) ? c->sndq_len :
+			     tcp_seg_size(c));
 }
 
 bool
@@ -340,8 +341,8 @@ tcp_next_hole(const struct tcp_conn *c, uint32_t from, uint32_t *start,
 		if (SEQ_LT(from, c->sacked[i][0])) {
 			*start = from;
 			*len = c->sacked[i][0] - from;
-			if (*len > c->mss)
-				*len = c->mss;
+			if (*len > tcp_seg_size(c))
+				*len = tcp_seg_size(c);
 			return true;
 		}
 		if (SEQ_LT(from, c->sacked[i][1]))
@@ -354,7 +355,7 @@ int
 tcp_output(struct tcp_conn *c)
 {
 	struct tcp_stack *ts = tcp_stack(c->nl);
-	uint32_t off, unsent, wnd, flight, usable, len;
+	uint32_t off, unsent, wnd, flight, usable, len, seg;
 	uint8_t flags;
 	bool sent = false, fin;
 
@@ -382,7 +383,8 @@ tcp_output(struct tcp_conn *c)
 			wnd = c->snd_wnd;
 		flight = tcp_in_flight(c);
 		usable = wnd > flight ? wnd - flight : 0;
-		len = unsent < c->mss ? unsent : c->mss;
+		seg = tcp_seg_size(c);
+		len = unsent < seg ? unsent : seg;
 		if (len > usable)
 			len = usable;
 		fin = (c->flags & TCPF_FIN_QUEUED) &&
@@ -392,7 +394,7 @@ tcp_output(struct tcp_conn *c)
 			break;
 		/* Sender SWS avoidance: a short segment while more waits
 		 * only when nothing is in flight to clock out the rest. */
-		if (len < c->mss && len < unsent && flight > 0)
+		if (len < seg && len < unsent && flight > 0)
 			break;
 		flags = RTE_TCP_ACK_FLAG;
 		if (len > 0 && len == unsent)

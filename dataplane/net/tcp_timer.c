@@ -119,13 +119,15 @@ tcp_send_tlp(struct tcp_conn *c)
 	    tcp_next_hole(c, c->snd_una, &start, &len)) {
 		tcp_retransmit_range(c, start, len);
 	} else if (SEQ_LEQ(c->snd_nxt, c->snd_una + c->sndq_len) && unsent > 0 &&
-	    c->snd_wnd >= flight + (unsent < c->mss ? unsent : c->mss)) {
+	    c->snd_wnd >= flight + (unsent < tcp_seg_size(c) ? unsent :
+				    tcp_seg_size(c))) {
 		c->lt_allow = c->mss;
 		tcp_output(c);
 		c->lt_allow = 0;
 	} else {
 		last = c->snd_una + c->sndq_len;
-		len = c->sndq_len < c->mss ? c->sndq_len : c->mss;
+		len = c->sndq_len < tcp_seg_size(c) ? c->sndq_len :
+		      tcp_seg_size(c);
 		tcp_retransmit_range(c, last - len, len);
 	}
 	tcp_arm_rtx(c);

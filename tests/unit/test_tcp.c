@@ -47,8 +47,13 @@ app_recv(struct tcp_conn *c, struct rte_mbuf *m)
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 
 	assert_true(app.rx_len + len <= sizeof(app.rx));
-	rte_pktmbuf_read(m, 0, len, app.rx + app.rx_len);
-	memcpy(app.rx + app.rx_len, rte_pktmbuf_mtod(m, void *), len);
+	const void *p;
+
+	/* Payloads may be chains: read across segments. */
+	p = rte_pktmbuf_read(m, 0, len, app.rx + app.rx_len);
+	assert_non_null(p);
+	if (p != app.rx + app.rx_len)
+		memcpy(app.rx + app.rx_len, p, len);
 	app.rx_len += len;
 	rte_pktmbuf_free(m);
 	if (!app.hold)
@@ -1414,6 +1419,106 @@ test_simultaneous_open(void **state)
 	assert_int_equal(t_tx(env, m, 4), 0);
 }
 
+/* While we report SACK blocks, our data segments shrink so header options
+ * and payload still fit the MSS (RFC 6691). */
+static void
+test_sack_blocks_fit_the_mss(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, true);
+	static uint8_t data[20000];
+	struct popts o;
+	struct seg s[64];
+	unsigned int n, i, with_sack = 0;
+
+	/* Two holes: the next ACKs carry two SACK blocks + timestamps. */
+	popt_ts(&o, 600, 0);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1001, iss + 1, 512, &o,
+		  data, 500);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 3001, iss + 1, 512, &o,
+		  data, 500);
+	out_drain(env);
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)), 20000);
+	n = out(env, s, 64);
+	assert_true(n >= 10);
+	for (i = 0; i < n; i++) {
+		unsigned int olen = 12 + (s[i].nb_sack ? 4 + 8 * s[i].nb_sack : 0);
+
+		assert_true(s[i].plen + olen <= 1460);
+		with_sack += s[i].nb_sack == 2;
+	}
+	assert_int_equal(with_sack, n);
+	assert_int_equal(s[0].plen, 1460 - 12 - 20);
+}
+
+/* Contiguous out-of-order segments share a slot: 60 segments in two
+ * islands are all kept, then delivered in order once the holes fill. */
+static void
+test_ooo_runs_are_merged(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[62 * 1000];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	/* Segment 0 and 31 missing; 1..30 and 32..61 arrive. */
+	for (i = 1; i < 62; i++) {
+		if (i == 31)
+			continue;
+		peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1 + i * 1000,
+			  iss + 1, 512, NULL, data + i * 1000, 1000);
+	}
+	out_drain(env);
+	assert_int_equal(t_cnt(env, DPC_tcp_ooo_dropped), 0);
+	assert_int_equal(app.rx_len, 0);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1 + 31 * 1000, iss + 1,
+		  512, NULL, data + 31 * 1000, 1000);
+	/* The first hole filled with an overlapping retransmission. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, NULL,
+		  data, 1500);
+	out_drain(env);
+	assert_int_equal(app.rx_len, sizeof(data));
+	assert_memory_equal(app.rx, data, sizeof(data));
+}
+
+/* Duplicated ACK frames (a path that duplicates) carry no new SACK
+ * information and must not start a fast retransmit. */
+static void
+test_duplicated_acks_are_not_dupacks(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[10 * 1460];
+	struct popts o;
+	struct seg s[64];
+	uint32_t l = iss + 1 + 1460, r = l + 1460;
+	uint8_t *p = o.b;
+	unsigned int i;
+
+	assert_int_equal(app_send(env, data, sizeof(data), s, 64), 10);
+	memset(&o, 0, sizeof(o));
+	*p++ = 1; *p++ = 1; *p++ = 5; *p++ = 10;
+	*p++ = (uint8_t)(l >> 24); *p++ = (uint8_t)(l >> 16);
+	*p++ = (uint8_t)(l >> 8); *p++ = (uint8_t)l;
+	*p++ = (uint8_t)(r >> 24); *p++ = (uint8_t)(r >> 16);
+	*p++ = (uint8_t)(r >> 8); *p++ = (uint8_t)r;
+	o.len = 12;
+	/* The same SACK four times: one piece of news, not four. */
+	for (i = 0; i < 4; i++)
+		peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512, &o,
+			  NULL, 0);
+	out_drain(env);
+	assert_int_equal(t_cnt(env, DPC_tcp_fast_retransmits), 0);
+	/* Plain duplicates of a window update are no news either. */
+	for (i = 0; i < 4; i++)
+		peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 512,
+			  NULL, NULL, 0);
+	out_drain(env);
+	assert_int_equal(t_cnt(env, DPC_tcp_fast_retransmits), 0);
+}
+
 int
 main(void)
 {
@@ -1447,6 +1552,9 @@ main(void)
 		T(test_loose_spreading_asks_around),
 		T(test_simultaneous_close),
 		T(test_simultaneous_open),
+		T(test_sack_blocks_fit_the_mss),
+		T(test_ooo_runs_are_merged),
+		T(test_duplicated_acks_are_not_dupacks),
 	};
 
 	t_eal_init();
