@@ -498,7 +498,8 @@ def group_established(w, r, a):
     err = c.echo(b"hello, dataplane")
     r.check(err is None, "echo of 16 bytes", err or "")
     expect = {"tcp_out_of_window": 0, "tcp_challenge_acks": 0, "tcp_paws_drops": 0,
-              "tcp_ack_unsent": 0, "tcp_bad_checksum": 0, "tcp_ooo_segments": 0}
+              "tcp_ack_unsent": 0, "tcp_bad_checksum": 0, "tcp_ooo_segments": 0,
+              "tcp_dup_segments": 0}
 
     def quiet(what, duration=0.3):
         got = w.collect(c.mine, duration)
@@ -558,7 +559,7 @@ def group_established(w, r, a):
     w.settle()
     c.send(PSH | ACK, payload, seq=u32(c.snd_nxt - 100), advance=False)
     ack_back("the same 100 bytes again (a duplicate)")
-    expect["tcp_out_of_window"] += 1
+    expect["tcp_dup_segments"] += 1     # entirely old data: a duplicate
     # Overlapping: 50 old bytes and 50 new ones; only the new ones count.
     w.settle()
     new = b"N" * 50
