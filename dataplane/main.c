@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <sodium.h>
 
 #include "cfg/options.h"
 #include "diag/diag.h"
@@ -177,18 +178,22 @@ setup_ports(struct dataplane *dp, char *err, size_t errlen)
 static int
 setup_workers(struct dataplane *dp, char *err, size_t errlen)
 {
+	struct tcp_params tp = tcp_params_default;
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i, j;
 
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -EIO;
+	}
+	tp.max_conns = dp->opt.tcp_max_conns;
+	randombytes_buf(tp.secret, sizeof(tp.secret));
 	for (i = 0; i < dp->nb_workers; i++) {
 		struct worker *w = dp->workers[i];
-
-		struct tcp_params tp = tcp_params_default;
 		int rc;
 
 		worker_init(w, w->lcore_id, (uint16_t)i, dp->ifaces,
 			    dp->nb_ports, dp->pool, &quit_flag);
-		tp.max_conns = dp->opt.tcp_max_conns;
 		w->net.now = rte_rdtsc();
 		rc = tcp_lcore_init(&w->net, &tp, i, dp->nb_workers);
 		if (rc == 0 && dp->opt.echo_port != 0)

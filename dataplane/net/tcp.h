@@ -61,6 +61,9 @@ struct tcp_params {
 	uint32_t challenge_acks_per_s;  /* RFC 5961 7 limit per lcore */
 	uint16_t ephemeral_lo;          /* active-open local ports */
 	uint16_t ephemeral_hi;
+	/* Key for ISNs and SYN cookies. The same on every worker, so a cookie
+	 * checks wherever its ACK lands; all zero: the stack draws its own. */
+	uint8_t secret[16];
 };
 
 extern const struct tcp_params tcp_params_default;

@@ -73,7 +73,9 @@ tcp_lcore_init(struct net_lcore *nl, const struct tcp_params *p,
 	}
 	for (i = 0; i < TCP_TIMER_SLOTS; i++)
 		TAILQ_INIT(&ts->wheel[i]);
-	randombytes_buf(ts->secret, sizeof(ts->secret));
+	memcpy(ts->secret, p->secret, sizeof(ts->secret));
+	if (sodium_is_zero(ts->secret, sizeof(ts->secret)))
+		randombytes_buf(ts->secret, sizeof(ts->secret));
 	ts->now_ms = nl->hz ? nl->now / (nl->hz / 1000) : 0;
 	ts->wheel_ms = ts->now_ms;
 	nl->tcp = ts;
