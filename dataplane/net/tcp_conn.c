@@ -73,6 +73,7 @@ tcp_lcore_init(struct net_lcore *nl, const struct tcp_params *p,
 	}
 	for (i = 0; i < TCP_TIMER_SLOTS; i++)
 		TAILQ_INIT(&ts->wheel[i]);
+	TAILQ_INIT(&ts->tw_list);
 	memcpy(ts->secret, p->secret, sizeof(ts->secret));
 	if (sodium_is_zero(ts->secret, sizeof(ts->secret)))
 		randombytes_buf(ts->secret, sizeof(ts->secret));
@@ -165,11 +166,19 @@ tcp_conn_new(struct net_lcore *nl, const struct tcp_key *k, uint16_t port)
 	struct tcp_conn *c = ts->free_list;
 	unsigned int i;
 
-	if (c == NULL) {
+	if (c == NULL && (c = TAILQ_FIRST(&ts->tw_list)) != NULL) {
+		/* Out of objects: recycle the oldest TIME_WAIT rather than
+		 * refuse everyone for up to 2 MSL (Linux, past its
+		 * tw_buckets limit, skips TIME_WAIT the same way). */
+		tcp_conn_drop(c, 0);
+		ts->grave = c->hnext;           /* dropped just now: on top */
+		dpc_inc(&nl->cnt, DPC_tcp_tw_recycled);
+	} else if (c == NULL) {
 		dpc_inc(&nl->cnt, DPC_tcp_conn_limit);
 		return NULL;
+	} else {
+		ts->free_list = c->hnext;
 	}
-	ts->free_list = c->hnext;
 	memset(c, 0, sizeof(*c));
 	c->key = *k;
 	c->nl = nl;
@@ -209,6 +218,8 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 
 	if (c->state == TCP_CLOSED)
 		return;
+	if (c->state == TCP_TIME_WAIT)
+		TAILQ_REMOVE(&ts->tw_list, c, tw_link);
 	/* Leave SYN_RCVD through tcp_set_state so the backlog count drops. */
 	tcp_set_state(c, TCP_CLOSED);
 	if (!(c->flags & TCPF_NOTIFIED)) {
@@ -222,7 +233,7 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 		rte_pktmbuf_free(c->sndq_head);
 	for (i = 0; i < c->nb_ooo; i++)
 		rte_pktmbuf_free(c->ooo[i]);
-	c->sndq_head = c->sndq_tail = NULL;
+	c->sndq_head = c->sndq_tail = c->sndq_cur = NULL;
 	c->nb_ooo = 0;
 	tcp_conn_hash_remove(ts, c);
 	__atomic_store_n(&ts->nb_conns, ts->nb_conns - 1, __ATOMIC_RELAXED);
@@ -231,6 +242,12 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 	 * up the stack may still look at c->state after a callback. */
 	c->hnext = ts->grave;
 	ts->grave = c;
+}
+
+void
+tcp_tw_add(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	TAILQ_INSERT_TAIL(&ts->tw_list, c, tw_link);
 }
 
 void

@@ -191,6 +191,8 @@ struct tcp_conn {
 	struct rte_mbuf *sndq_head, *sndq_tail;
 	uint32_t sndq_len;
 	uint16_t sndq_off;
+	struct rte_mbuf *sndq_cur;      /* copy cursor (tcp_sndq_copy) */
+	uint32_t sndq_cur_seq;          /* sequence of sndq_cur's first byte */
 	uint32_t snd_buf;
 
 	/* Out-of-order segments: sorted, non-overlapping, payload only;
@@ -205,7 +207,9 @@ struct tcp_conn {
 	uint64_t last_rcv;              /* ms */
 
 	struct tcp_timer timers[TCP_T_MAX];
+	TAILQ_ENTRY(tcp_conn) tw_link;  /* on tcp_stack.tw_list in TIME_WAIT */
 };
+TAILQ_HEAD(tcp_conn_list, tcp_conn);
 
 struct tcp_stack {
 	struct tcp_params p;
@@ -217,6 +221,7 @@ struct tcp_stack {
 	uint32_t hash_mask;
 	struct tcp_conn *conns;         /* max_conns objects */
 	struct tcp_conn *free_list;     /* through hnext */
+	struct tcp_conn_list tw_list;   /* TIME_WAIT, oldest first */
 	struct tcp_conn *grave;         /* dropped during this batch */
 	struct tcp_conn *in_input;      /* connection tcp_input is on */
 	uint64_t challenge_epoch;       /* ms: start of the budget second */
@@ -235,6 +240,7 @@ tcp_stack(const struct net_lcore *nl)
 }
 
 /* tcp_conn.c */
+void tcp_tw_add(struct tcp_stack *ts, struct tcp_conn *c);
 struct tcp_conn *tcp_lookup(struct tcp_stack *ts, const struct tcp_key *k);
 struct tcp_conn *tcp_conn_new(struct net_lcore *nl, const struct tcp_key *k,
 			      uint16_t port);

@@ -163,6 +163,7 @@ tcp_enter_time_wait(struct tcp_conn *c)
 	struct tcp_stack *ts = tcp_stack(c->nl);
 
 	tcp_set_state(c, TCP_TIME_WAIT);
+	tcp_tw_add(ts, c);
 	tcp_timer_cancel(ts, c, TCP_T_RTX);
 	tcp_timer_cancel(ts, c, TCP_T_DELACK);
 	tcp_timer_arm(ts, c, TCP_T_IDLE, ts->p.time_wait_ms);
@@ -175,7 +176,7 @@ tcp_enter_time_wait(struct tcp_conn *c)
 	}
 	if (c->sndq_head != NULL) {
 		rte_pktmbuf_free(c->sndq_head);
-		c->sndq_head = c->sndq_tail = NULL;
+		c->sndq_head = c->sndq_tail = c->sndq_cur = NULL;
 		c->sndq_len = 0;
 	}
 }

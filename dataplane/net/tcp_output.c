@@ -91,18 +91,30 @@ tcp_write_opts(struct tcp_conn *c, uint8_t *p, bool syn)
 	return n;
 }
 
-/* Copy len bytes of the send queue starting off bytes after snd_una. */
+/* Copy len bytes of the send queue starting off bytes after snd_una.
+ * A cursor remembers where the last copy began, so sending a window of
+ * new data walks the queue once rather than once per segment. */
 static void
-tcp_sndq_copy(const struct tcp_conn *c, uint32_t off, uint8_t *dst,
-	      uint32_t len)
+tcp_sndq_copy(struct tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t len)
 {
-	const struct rte_mbuf *m = c->sndq_head;
-	uint32_t pos = off + c->sndq_off, chunk;
+	uint32_t target = c->snd_una + off, base, pos, chunk;
+	const struct rte_mbuf *m;
 
+	if (c->sndq_cur != NULL && SEQ_LEQ(c->sndq_cur_seq, target)) {
+		m = c->sndq_cur;
+		base = c->sndq_cur_seq;
+	} else {
+		m = c->sndq_head;
+		base = c->snd_una - c->sndq_off;
+	}
+	pos = target - base;
 	while (m != NULL && pos >= m->data_len) {
 		pos -= m->data_len;
+		base += m->data_len;
 		m = m->next;
 	}
+	c->sndq_cur = (struct rte_mbuf *)(uintptr_t)m;
+	c->sndq_cur_seq = base;
 	while (len > 0 && m != NULL) {
 		chunk = m->data_len - pos;
 		if (chunk > len)
@@ -461,6 +473,8 @@ tcp_sndq_ack(struct tcp_conn *c, uint32_t acked)
 		}
 		acked -= avail;
 		c->sndq_head = m->next;
+		if (c->sndq_cur == m)
+			c->sndq_cur = NULL;
 		m->next = NULL;
 		rte_pktmbuf_free_seg(m);
 		c->sndq_off = 0;

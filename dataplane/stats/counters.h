@@ -79,6 +79,7 @@
 	X(tcp_syncookies_ok) \
 	X(tcp_syncookies_bad) \
 	X(tcp_tw_reuse)         /* TIME_WAIT taken over by a new SYN */ \
+	X(tcp_tw_recycled)      /* oldest TIME_WAIT freed: no free object */ \
 	X(tcp_nomem)            /* mbuf allocation failed */ \
 	X(tcp_steered)          /* handed to the owning worker */ \
 	X(tcp_steer_dropped)    /* owner's inbox full */ \

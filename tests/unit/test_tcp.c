@@ -1519,6 +1519,48 @@ test_duplicated_acks_are_not_dupacks(void **state)
 	assert_int_equal(t_cnt(env, DPC_tcp_fast_retransmits), 0);
 }
 
+/* The object pool full of TIME_WAIT: a new SYN recycles the oldest one
+ * rather than being refused for a minute. */
+static void
+test_time_wait_recycled_when_full(void **state)
+{
+	struct t_env *env = *state;
+	struct rte_mbuf *m[8];
+	struct rte_tcp_hdr *th;
+	uint32_t iss;
+	uint16_t port, n;
+
+	for (port = 1000; port < 1064; port++) {
+		peer_send_to(&env->nl, port, LPORT, RTE_TCP_SYN_FLAG, PEER_ISS, 0,
+			     65535, NULL, NULL, 0);
+		n = t_tx(env, m, 8);
+		assert_int_equal(n, 1);
+		th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+		iss = rte_be_to_cpu_32(th->sent_seq);
+		rte_pktmbuf_free(m[0]);
+		peer_send_to(&env->nl, port, LPORT, RTE_TCP_ACK_FLAG,
+			     PEER_ISS + 1, iss + 1, 512, NULL, NULL, 0);
+		tcp_close(app.conn);            /* we close first */
+		peer_send_to(&env->nl, port, LPORT, RTE_TCP_FIN_FLAG |
+			     RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 2, 512, NULL,
+			     NULL, 0);
+		n = t_tx(env, m, 8);
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	assert_int_equal(tcp_nb_conns(&env->nl), 64);   /* all TIME_WAIT */
+	assert_int_equal(app.closed, 64);
+	peer_send_to(&env->nl, 2000, LPORT, RTE_TCP_SYN_FLAG, PEER_ISS, 0,
+		     65535, NULL, NULL, 0);
+	n = t_tx(env, m, 8);
+	assert_int_equal(n, 1);
+	th = rte_pktmbuf_mtod_offset(m[0], struct rte_tcp_hdr *, 34);
+	assert_int_equal(th->tcp_flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	rte_pktmbuf_free(m[0]);
+	assert_int_equal(t_cnt(env, DPC_tcp_tw_recycled), 1);
+	assert_int_equal(t_cnt(env, DPC_tcp_conn_limit), 0);
+	assert_int_equal(tcp_nb_conns(&env->nl), 64);
+}
+
 int
 main(void)
 {
@@ -1555,6 +1597,7 @@ main(void)
 		T(test_sack_blocks_fit_the_mss),
 		T(test_ooo_runs_are_merged),
 		T(test_duplicated_acks_are_not_dupacks),
+		T(test_time_wait_recycled_when_full),
 	};
 
 	t_eal_init();
