@@ -1031,15 +1031,62 @@ test_syncookie_expires(void **state)
 	assert_true(s[0].flags & RTE_TCP_RST_FLAG);
 }
 
+/* Two workers over the mock port: env's stack becomes worker 0 of 2 and
+ * w1 worker 1, each with a TCP inbox the other can post to. */
+struct two_workers {
+	struct net_lcore *w1;
+	struct rte_ring *in0, *in1;
+};
+
+static void
+two_workers_setup(struct t_env *env, struct two_workers *tw)
+{
+	static unsigned int gen;
+	struct tcp_params p = tcp_params_default;
+	char name[32];
+
+	tw->w1 = calloc(1, sizeof(*tw->w1));
+	assert_non_null(tw->w1);
+	tcp_lcore_fini(&env->nl);
+	p.max_conns = 64;
+	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 2), 0);
+	net_lcore_init(tw->w1, env->ifc, 1, 0, t_pool(), T_HZ);
+	tw->w1->now = env->nl.now;
+	assert_int_equal(tcp_lcore_init(tw->w1, &p, 1, 2), 0);
+	arp_learn(tw->w1, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
+	snprintf(name, sizeof(name), "t_in0_%u", gen);
+	tw->in0 = rte_ring_create(name, 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "t_in1_%u", gen++);
+	tw->in1 = rte_ring_create(name, 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(tw->in0);
+	assert_non_null(tw->in1);
+	env->nl.tcp_inbox = tw->in0;
+	tw->w1->tcp_inbox = tw->in1;
+	env->nl.tcp_peers[1] = tw->in1;
+	tw->w1->tcp_peers[0] = tw->in0;
+}
+
+static void
+two_workers_teardown(struct t_env *env, struct two_workers *tw)
+{
+	tcp_lcore_fini(tw->w1);
+	net_lcore_fini(tw->w1);
+	free(tw->w1);
+	env->nl.tcp_inbox = NULL;
+	env->nl.tcp_peers[1] = NULL;
+	rte_ring_free(tw->in0);
+	rte_ring_free(tw->in1);
+}
+
 /* Two workers: worker 1 opens a connection; the server's replies arrive on
  * worker 0's queue and are handed to worker 1, which alone touches it. */
 static void
 test_active_open_steered(void **state)
 {
 	struct t_env *env = *state;
-	struct net_lcore *w1 = calloc(1, sizeof(*w1));
-	struct rte_ring *in0, *in1;
 	struct tcp_params p = tcp_params_default;
+	struct two_workers tw;
+	struct net_lcore *w1;
 	struct tcp_conn *c;
 	struct rte_mbuf *m[8];
 	struct rte_tcp_hdr *th;
@@ -1047,23 +1094,8 @@ test_active_open_steered(void **state)
 	uint16_t lport, n;
 	uint32_t iss;
 
-	assert_non_null(w1);
-	/* Re-create worker 0's stack as "0 of 2". */
-	tcp_lcore_fini(&env->nl);
-	p.max_conns = 64;
-	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 2), 0);
-	net_lcore_init(w1, env->ifc, 1, 0, t_pool(), T_HZ);
-	w1->now = env->nl.now;
-	assert_int_equal(tcp_lcore_init(w1, &p, 1, 2), 0);
-	arp_learn(w1, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
-	in0 = rte_ring_create("t_tcp_in0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	in1 = rte_ring_create("t_tcp_in1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	assert_non_null(in0);
-	assert_non_null(in1);
-	env->nl.tcp_inbox = in0;
-	w1->tcp_inbox = in1;
-	env->nl.tcp_peers[1] = in1;
-	w1->tcp_peers[0] = in0;
+	two_workers_setup(env, &tw);
+	w1 = tw.w1;
 
 	c = tcp_connect(w1, rte_cpu_to_be_32(T_PEER_IP), 8080, &app_ops, NULL);
 	assert_non_null(c);
@@ -1121,13 +1153,7 @@ test_active_open_steered(void **state)
 	assert_int_equal(app.closed, 1);
 	assert_int_equal(app.closed_err, -ECONNREFUSED);
 
-	tcp_lcore_fini(w1);
-	net_lcore_fini(w1);
-	free(w1);
-	env->nl.tcp_inbox = NULL;
-	env->nl.tcp_peers[1] = NULL;
-	rte_ring_free(in0);
-	rte_ring_free(in1);
+	two_workers_teardown(env, &tw);
 }
 
 static void
@@ -1281,33 +1307,18 @@ static void
 test_loose_spreading_asks_around(void **state)
 {
 	struct t_env *env = *state;
-	struct net_lcore *w1 = calloc(1, sizeof(*w1));
-	struct tcp_params p = tcp_params_default;
-	struct rte_ring *in0, *in1;
+	struct two_workers tw;
+	struct net_lcore *w1;
 	struct rte_mbuf *m[8];
 	struct rte_tcp_hdr *th;
 	uint32_t iss;
 	uint16_t n;
 
-	assert_non_null(w1);
 	env->port->offloads |= PORT_RX_FLOW_LOOSE;
-	tcp_lcore_fini(&env->nl);
-	p.max_conns = 64;
-	assert_int_equal(tcp_lcore_init(&env->nl, &p, 0, 2), 0);
-	net_lcore_init(w1, env->ifc, 1, 0, t_pool(), T_HZ);
-	w1->now = env->nl.now;
-	assert_int_equal(tcp_lcore_init(w1, &p, 1, 2), 0);
+	two_workers_setup(env, &tw);
+	w1 = tw.w1;
 	assert_int_equal(tcp_listen(w1, 0, LPORT, &app_ops, NULL), 0);
 	assert_int_equal(tcp_listen(&env->nl, 0, LPORT, &app_ops, NULL), 0);
-	arp_learn(w1, 0, rte_cpu_to_be_32(T_PEER_IP), &t_peer_mac, true);
-	in0 = rte_ring_create("t_loose_in0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	in1 = rte_ring_create("t_loose_in1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	assert_non_null(in0);
-	assert_non_null(in1);
-	env->nl.tcp_inbox = in0;
-	w1->tcp_inbox = in1;
-	env->nl.tcp_peers[1] = in1;
-	w1->tcp_peers[0] = in0;
 
 	/* The connection is made on worker 1. */
 	peer_send_to(w1, RPORT, LPORT, RTE_TCP_SYN_FLAG, PEER_ISS, 0, 65535,
@@ -1347,13 +1358,7 @@ test_loose_spreading_asks_around(void **state)
 	assert_int_equal(th->tcp_flags, RTE_TCP_RST_FLAG);
 	rte_pktmbuf_free(m[0]);
 
-	tcp_lcore_fini(w1);
-	net_lcore_fini(w1);
-	free(w1);
-	env->nl.tcp_inbox = NULL;
-	env->nl.tcp_peers[1] = NULL;
-	rte_ring_free(in0);
-	rte_ring_free(in1);
+	two_workers_teardown(env, &tw);
 }
 
 /* Both sides close at once: FINs cross, CLOSING, then TIME_WAIT. */
