@@ -330,6 +330,12 @@ tcp_retransmit_range(struct tcp_conn *c, uint32_t seq, uint32_t len)
 	end = seq + len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
 	if (SEQ_LT(c->snd_nxt, end))
 		c->snd_nxt = end;
+	/* A resend can reach past what was sent before: segment sizes move
+	 * with the SACK option (tcp_seg_size), so a full-size resend of the
+	 * last, shorter segment carries new bytes. An ACK for them must not
+	 * look like an ACK of unsent data. */
+	if (SEQ_LT(c->snd_max, end))
+		c->snd_max = end;
 }
 
 /* Resend the oldest unacknowledged segment (RTO and fast retransmit). */

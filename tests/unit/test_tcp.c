@@ -1566,6 +1566,45 @@ test_time_wait_recycled_when_full(void **state)
 	assert_int_equal(tcp_nb_conns(&env->nl), 64);
 }
 
+/* A resend can carry bytes never sent before: segments sent while SACK
+ * blocks shrank them are shorter than the resend after the hole filled.
+ * The peer's ACK of those bytes is a real ACK, not one of unsent data
+ * (that mistake stalled a transfer for good). */
+static void
+test_resend_past_snd_max(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	static uint8_t data[3000], in[2000];
+	struct seg s[8];
+
+	/* A hole in what we receive: our segments carry a SACK block. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1001, iss + 1, 12, NULL,
+		  in, 1000);
+	out_drain(env);
+	/* The peer's window (12 << 7 = 1536) lets one segment out. */
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)), 3000);
+	assert_int_equal(out(env, s, 8), 1);
+	assert_int_equal(s[0].plen, 1448);
+	/* The hole fills: no more SACK blocks, full 1460-byte segments. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 12, NULL, in,
+		  1000);
+	out_drain(env);
+	advance(env, 1000);                     /* RTO */
+	assert_int_equal(out(env, s, 8), 1);
+	assert_int_equal(s[0].seq, iss + 1);
+	assert_int_equal(s[0].plen, 1460);
+	/* The ACK of all 1460 is taken. */
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2001, iss + 1 + 1460, 512,
+		  NULL, NULL, 0);
+	assert_int_equal(t_cnt(env, DPC_tcp_ack_unsent), 0);
+	out_drain(env);
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 2001, iss + 1 + 3000, 512,
+		  NULL, NULL, 0);
+	assert_int_equal(t_cnt(env, DPC_tcp_ack_unsent), 0);
+	assert_int_equal(tcp_send_space(app.conn), 256 * 1024);
+}
+
 int
 main(void)
 {
@@ -1603,6 +1642,7 @@ main(void)
 		T(test_ooo_runs_are_merged),
 		T(test_duplicated_acks_are_not_dupacks),
 		T(test_time_wait_recycled_when_full),
+		T(test_resend_past_snd_max),
 	};
 
 	t_eal_init();
