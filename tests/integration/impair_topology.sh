@@ -48,14 +48,7 @@ impair_require_env() {
 }
 
 impair_topology() {
-	local ns
-	for ns in "$NS_DP" "$NS_BR" "$NS_VIEWER"; do
-		ip netns add "$ns" || die "ip netns add $ns"
-		NETNS_MADE+=("$ns")
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	done
+	netns_make "$NS_DP" "$NS_BR" "$NS_VIEWER"
 	ip link add "$VETH_DP" netns "$NS_DP" type veth \
 		peer name "$VETH_BR_DP" netns "$NS_BR" ||
 		die "cannot create veth $VETH_DP/$VETH_BR_DP"
@@ -66,14 +59,7 @@ impair_topology() {
 	veth_prepare "$NS_VIEWER" "$VETH_VIEWER" || die "cannot configure $VETH_VIEWER"
 	impair_prepare_if "$NS_BR" "$VETH_BR_DP" || die "cannot configure $VETH_BR_DP"
 	impair_prepare_if "$NS_BR" "$VETH_BR_VIEWER" || die "cannot configure $VETH_BR_VIEWER"
-	viewer sysctl -qw "net.ipv4.conf.$VETH_VIEWER.arp_accept=1"
-	ip -n "$NS_VIEWER" addr add "$VIEWER_ADDR/$DP_PREFIX" dev "$VETH_VIEWER" ||
-		die "cannot address $VETH_VIEWER"
-	ip -n "$NS_DP" link set "$VETH_DP" up || die "cannot bring up $VETH_DP"
-	ip -n "$NS_VIEWER" link set "$VETH_VIEWER" up || die "cannot bring up $VETH_VIEWER"
-	DP_MAC=$(link_mac "$NS_DP" "$VETH_DP")
-	VIEWER_MAC=$(link_mac "$NS_VIEWER" "$VETH_VIEWER")
-	[ -n "$DP_MAC" ] && [ -n "$VIEWER_MAC" ] || die "cannot read veth MACs"
+	endpoints_up
 	log "topology: $NS_DP/$VETH_DP ($DP_MAC) <-> $NS_BR [$VETH_BR_DP | $VETH_BR_VIEWER]" \
 		"<-> $NS_VIEWER/$VETH_VIEWER ($VIEWER_MAC, $VIEWER_ADDR); seed $IMPAIR_SEED"
 }

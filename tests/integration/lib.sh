@@ -246,21 +246,21 @@ veth_prepare() {
 		>/dev/null 2>&1 || return 1
 }
 
-# setup_topology: namespaces, veth pair, addresses. Dies on failure.
-setup_topology() {
+# netns_make NS...: fresh namespaces (lo up, IPv6 off), removed on exit.
+netns_make() {
 	local ns
-	for ns in "$NS_DP" "$NS_VIEWER"; do
+	for ns in "$@"; do
 		ip netns add "$ns" || die "ip netns add $ns"
 		NETNS_MADE+=("$ns")
 		ip -n "$ns" link set lo up
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 	done
-	ip link add "$VETH_DP" netns "$NS_DP" type veth \
-		peer name "$VETH_VIEWER" netns "$NS_VIEWER" ||
-		die "cannot create veth $VETH_DP/$VETH_VIEWER"
-	veth_prepare "$NS_DP" "$VETH_DP" || die "cannot configure $VETH_DP"
-	veth_prepare "$NS_VIEWER" "$VETH_VIEWER" || die "cannot configure $VETH_VIEWER"
+}
+
+# endpoints_up: address and raise the viewer's and the dataplane's veth
+# ends (already created and prepared), read their MACs.
+endpoints_up() {
 	# Accept the dataplane's gratuitous ARP into the neighbour table
 	# (off by default), so test_arp can see that it was sent.
 	viewer sysctl -qw "net.ipv4.conf.$VETH_VIEWER.arp_accept=1"
@@ -271,6 +271,17 @@ setup_topology() {
 	DP_MAC=$(link_mac "$NS_DP" "$VETH_DP")
 	VIEWER_MAC=$(link_mac "$NS_VIEWER" "$VETH_VIEWER")
 	[ -n "$DP_MAC" ] && [ -n "$VIEWER_MAC" ] || die "cannot read veth MACs"
+}
+
+# setup_topology: namespaces, veth pair, addresses. Dies on failure.
+setup_topology() {
+	netns_make "$NS_DP" "$NS_VIEWER"
+	ip link add "$VETH_DP" netns "$NS_DP" type veth \
+		peer name "$VETH_VIEWER" netns "$NS_VIEWER" ||
+		die "cannot create veth $VETH_DP/$VETH_VIEWER"
+	veth_prepare "$NS_DP" "$VETH_DP" || die "cannot configure $VETH_DP"
+	veth_prepare "$NS_VIEWER" "$VETH_VIEWER" || die "cannot configure $VETH_VIEWER"
+	endpoints_up
 	log "topology: $NS_DP/$VETH_DP ($DP_MAC) <-> $NS_VIEWER/$VETH_VIEWER ($VIEWER_MAC, $VIEWER_ADDR)"
 }
 
