@@ -49,14 +49,7 @@ require_impair_env() {
 }
 
 setup_impair_topology() {
-	local ns
-	for ns in "$NS_A" "$NS_BR" "$NS_B"; do
-		ip netns add "$ns" || die "ip netns add $ns"
-		NETNS_MADE+=("$ns")
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	done
+	netns_make "$NS_A" "$NS_BR" "$NS_B"
 	ip link add "$VETH_A" netns "$NS_A" type veth peer name "$VETH_BRA" netns "$NS_BR" ||
 		die "cannot create veth $VETH_A/$VETH_BRA"
 	ip link add "$VETH_B" netns "$NS_B" type veth peer name "$VETH_BRB" netns "$NS_BR" ||
