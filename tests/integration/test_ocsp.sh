@@ -13,8 +13,6 @@ source "$(dirname "$0")/cp_lib.sh"
 
 require_env
 require_cmd openssl
-TMP_DIR=$(mktemp -d)
-DP_SOCK=$TMP_DIR/dp.sock
 setup_topology
 dp_start 1
 
