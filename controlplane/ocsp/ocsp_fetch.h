@@ -4,6 +4,13 @@
  * one background thread takes jobs and hands results back through a queue
  * whose eventfd the loop polls. A slow or dead responder therefore never
  * stalls rampartctl requests or dataplane pushes.
+ *
+ * Only http:// and https:// URLs are fetched, redirects are not followed,
+ * and the generic proxy variables (http_proxy, ...) are ignored; a proxy
+ * is used only when RAMPART_OCSP_PROXY names one (see ocsp_fetch.c for
+ * why). libcurl is initialised once, on first use, from whichever thread
+ * gets there (pthread_once); curl_global_cleanup at process exit is the
+ * caller's.
  */
 #ifndef RAMPART_OCSP_FETCH_H
 #define RAMPART_OCSP_FETCH_H
@@ -38,7 +45,9 @@ struct ocsp_fetch_result {
 struct ocsp_fetcher *ocsp_fetcher_start(int timeout_ms);
 
 /* Queue a fetch (url and req are copied). Returns 0 or -ENOMEM/-EBUSY
- * (a job with the same key is already queued or running). */
+ * (a job with the same key is already queued or running; a result
+ * waiting in the queue does not count), -EINVAL (empty request, key
+ * longer than 71 bytes). Control-plane main thread. */
 int ocsp_fetcher_submit(struct ocsp_fetcher *f, const char *key,
 			const char *url, const uint8_t *req, size_t req_len);
 
