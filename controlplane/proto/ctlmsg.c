@@ -209,6 +209,9 @@ ctlmsg_send(int fd, const json_t *body, int timeout_ms)
 		}
 		off += (size_t)n;
 	}
+	/* Frames carry private keys and ticket secrets: leave none in freed
+	 * heap memory. */
+	explicit_bzero(frame, len);
 	free(frame);
 	return rc;
 }
