@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,9 +21,11 @@
 #include <rte_mbuf.h>
 #include <sodium.h>
 
+#include "cfg/live.h"
 #include "cfg/options.h"
 #include "diag/diag.h"
 #include "net/tcp.h"
+#include "ctl/ctl_ops.h"
 #include "ctl/ctl_server.h"
 #include "lcore/worker.h"
 #include "stats/stats.h"
@@ -40,7 +43,8 @@ struct dataplane {
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned int nb_workers;
 	struct ctl_server ctl;
-	time_t started;
+	struct ctl_dp ctl_dp;
+	struct cfg_live live;
 };
 
 static volatile bool quit_flag;
@@ -67,27 +71,36 @@ install_signals(void)
 	return 0;
 }
 
+/* What the control ops see; the instance id lets the control plane tell
+ * a restarted dataplane (which lost every push) from the one it fed. */
 static int
-ctl_handler(FILE *f, const char *cmd, void *arg)
+start_control(struct dataplane *dp, char *err, size_t errlen)
 {
-	struct dataplane *dp = arg;
-	uint16_t i;
+	struct ctl_dp *cd = &dp->ctl_dp;
+	struct ctl_server_params p = {
+		.path = dp->opt.control,
+		.group = dp->opt.control_group,
+		.gid = dp->opt.control_gid,
+		.ops = ctl_dp_ops,
+		.arg = cd,
+		.conn_closed = ctl_dp_conn_closed,
+	};
 
-	if (strcmp(cmd, "stats") == 0) {
-		stats_write(f, dp->workers, dp->nb_workers, dp->ports,
-			    dp->nb_ports);
-	} else if (strcmp(cmd, "status") == 0) {
-		fprintf(f, "uptime_s %ld\n", (long)(time(NULL) - dp->started));
-		fprintf(f, "workers %u\n", dp->nb_workers);
-		fprintf(f, "ports %u\n", dp->nb_ports);
-		for (i = 0; i < dp->nb_ports; i++)
-			fprintf(f, "port%u.name %s\n", i, dp->ports[i]->name);
-	} else if (strcmp(cmd, "help") == 0) {
-		fputs("commands: stats status help\n", f);
-	} else {
-		return -ENOENT;
+	cd->workers = dp->workers;
+	cd->nb_workers = dp->nb_workers;
+	cd->ports = dp->ports;
+	cd->nb_ports = dp->nb_ports;
+	cd->nb_lcores = rte_lcore_count();
+	cd->live = &dp->live;
+	clock_gettime(CLOCK_MONOTONIC, &cd->started);
+	if (getrandom(&cd->instance, sizeof(cd->instance), 0) !=
+	    (ssize_t)sizeof(cd->instance)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -EIO;
 	}
-	return 0;
+	if (dp->opt.control == NULL)
+		return 0;
+	return ctl_server_start(&dp->ctl, &p, &quit_flag, err, errlen);
 }
 
 /* Split argv at the first "--": EAL gets the left part, we the right. */
@@ -194,6 +207,7 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 
 		worker_init(w, w->lcore_id, (uint16_t)i, dp->ifaces,
 			    dp->nb_ports, dp->pool, &quit_flag);
+		w->cfg = &dp->live;
 		w->net.now = rte_rdtsc();
 		rc = tcp_lcore_init(&w->net, &tp, i, dp->nb_workers);
 		if (rc == 0 && dp->opt.echo_port != 0)
@@ -298,13 +312,15 @@ teardown(struct dataplane *dp)
 	for (i = 0; i < dp->nb_ports; i++)
 		port_close(dp->ports[i]);
 	rte_mempool_free(dp->pool);
+	/* Workers and the control thread are gone: no reader is left. */
+	cfg_live_fini(&dp->live);
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct dataplane dp;
-	char err[512];
+	char err[512] = "";
 	int eal_argc, app_at, rc;
 	unsigned int i;
 
@@ -342,16 +358,15 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot install signal handlers\n");
 		goto fail;
 	}
-	dp.started = time(NULL);
-
-	rc = alloc_workers(&dp);
+	rc = cfg_live_init(&dp.live);
+	if (rc == 0)
+		rc = alloc_workers(&dp);
 	if (rc == 0)
 		rc = setup_ports(&dp, err, sizeof(err));
 	if (rc == 0)
 		rc = setup_workers(&dp, err, sizeof(err));
-	if (rc == 0 && dp.opt.control != NULL)
-		rc = ctl_server_start(&dp.ctl, dp.opt.control, &quit_flag,
-				      ctl_handler, &dp, err, sizeof(err));
+	if (rc == 0)
+		rc = start_control(&dp, err, sizeof(err));
 	if (rc != 0) {
 		if (rc == -ENOMEM && err[0] == '\0')
 			snprintf(err, sizeof(err), "out of memory");

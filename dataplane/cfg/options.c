@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@ dp_options_usage(const char *prog)
 {
 	printf("Usage: %s [EAL options] -- --ip ADDR/PREFIX [--ip ...] "
 	       "[--gateway ADDR] [--control PATH]\n"
+	       "       [--control-group NAME] [--echo-port PORT] "
+	       "[--chargen-port PORT]\n"
+	       "       [--tcp-max-conns N]\n"
 	       "\n"
 	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
 	       "order;\n"
@@ -23,6 +27,11 @@ dp_options_usage(const char *prog)
 	       "                    subnet; must lie on one of them\n"
 	       "  --control PATH    control socket (default %s;\n"
 	       "                    'none' disables it)\n"
+	       "  --control-group NAME\n"
+	       "                    group owning the control socket (mode "
+	       "0660); its\n"
+	       "                    members may use it, as root and our user "
+	       "always may\n"
 	       "  --echo-port PORT  TCP echo service (diagnostics; off by "
 	       "default)\n"
 	       "  --chargen-port PORT\n"
@@ -127,17 +136,20 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		 size_t errlen)
 {
 	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
-	       OPT_CHARGEN, OPT_MAX_CONNS };
+	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL,
+		  OPT_CONTROL_GROUP },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "echo-port", required_argument, NULL, OPT_ECHO },
 		{ "chargen-port", required_argument, NULL, OPT_CHARGEN },
 		{ "tcp-max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct group *gr;
 	unsigned long v;
 	uint16_t i;
 	int c, rc;
@@ -145,6 +157,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	memset(o, 0, sizeof(*o));
 	o->tcp_max_conns = tcp_params_default.max_conns;
 	o->control = DP_CONTROL_DEFAULT;
+	o->control_gid = (gid_t)-1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -184,6 +197,17 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 				return -EINVAL;
 			}
 			o->control = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case OPT_CONTROL_GROUP:
+			gr = optarg[0] != '\0' ? getgrnam(optarg) : NULL;
+			if (gr == NULL) {
+				snprintf(err, errlen, "--control-group '%s': no "
+					 "such group (see getent group)",
+					 optarg);
+				return -EINVAL;
+			}
+			o->control_group = optarg;
+			o->control_gid = gr->gr_gid;
 			break;
 		case OPT_HELP:
 			dp_options_usage(argv[0]);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_byteorder.h>
 
@@ -26,6 +27,8 @@ struct dp_options {
 	uint16_t nb_ip;
 	rte_be32_t gateway;             /* 0: none */
 	const char *control;            /* NULL: no control socket */
+	const char *control_group;      /* NULL: only root and our user */
+	gid_t control_gid;              /* its gid, or (gid_t)-1 */
 	uint16_t echo_port;             /* 0: off */
 	uint16_t chargen_port;          /* 0: off */
 	uint32_t tcp_max_conns;         /* per worker */
@@ -34,7 +37,8 @@ struct dp_options {
 /*
  * Parse argv (argv[0] is the program name). Returns 0, 1 when --help was
  * asked (usage already printed to stdout), or -EINVAL with a one-line
- * sentence in err naming the bad option and value.
+ * sentence in err naming the bad option and value. --control-group is
+ * looked up in the group database here, so a typo stops the start.
  */
 int dp_options_parse(int argc, char **argv, struct dp_options *o,
 		     char *err, size_t errlen);

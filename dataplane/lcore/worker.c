@@ -3,6 +3,7 @@
 
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
+#include <urcu-qsbr.h>
 
 #include "diag/diag.h"
 #include "net/tcp.h"
@@ -66,6 +67,7 @@ worker_main(void *arg)
 	uint64_t prev_drain, start, end;
 	uint16_t i;
 
+	rcu_register_thread();
 	nl->now = rte_rdtsc();
 	if (nl->arp_owner) {
 		/* Tell the segment where we are (and flush stale caches
@@ -96,8 +98,12 @@ worker_main(void *arg)
 			dpc_add(&nl->cnt, DPC_idle_cycles, end - start);
 		}
 		dpc_inc(&nl->cnt, DPC_loops);
+		/* Nothing read under RCU survives this point, so a
+		 * publisher waiting in synchronize_rcu may proceed. */
+		rcu_quiescent_state();
 	}
 	net_flush(nl);
+	rcu_unregister_thread();
 	return 0;
 }
 

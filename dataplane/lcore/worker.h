@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cfg/live.h"
 #include "net/net.h"
 
 #define WORKER_DRAIN_US 100
@@ -27,6 +28,9 @@ struct worker {
 	struct worker_rxq rxq[PORT_MAX];
 	const volatile bool *quit;
 	uint64_t drain_tsc;
+	/* Published configuration (RCU, read-only here); NULL in tests
+	 * that step the worker without one. */
+	const struct cfg_live *cfg;
 } __rte_cache_aligned;
 
 /*
@@ -41,7 +45,11 @@ void worker_init(struct worker *w, unsigned int lcore_id, uint16_t queue,
  * tests can step a worker without a thread. Owner lcore only. */
 unsigned int worker_poll(struct worker *w, uint64_t now);
 
-/* Loop until *quit; announces our addresses first. EAL launch function. */
+/* Loop until *quit; announces our addresses first. EAL launch function.
+ * The calling thread is a liburcu QSBR reader for the duration: it
+ * registers first, reports a quiescent state once per loop iteration
+ * (so nothing obtained with rcu_dereference may be kept across
+ * iterations without a reference) and unregisters before returning. */
 int worker_main(void *arg);
 
 /* Free what the worker still holds; after it stopped. */

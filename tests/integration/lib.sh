@@ -383,25 +383,23 @@ dp_alive() { [ -n "$DP_PID" ] && proc_running "$DP_PID"; }
 
 # ---------------------------------------------------------------- control socket
 
-# dp_ctl COMMAND: send one command on the control socket, print the reply.
+# The control socket speaks the framed JSON protocol of docs/CONTROL.md;
+# ctlclient.py is the tests' client for it.
+CTLCLIENT=$REPO_ROOT/tests/integration/ctlclient.py
+
+# dp_ctl OP [KEY=VALUE...]: one request on the control socket; prints the
+# result as `name value` lines (stats: the summed counters, rx_packets,
+# tx_packets, tx_dropped, tcp_conns, portP.qQ.* and lcoreN.*; status:
+# uptime_s, generation, workers (count), ports (count), portP.name, ...).
+# Fails if the dataplane answers ok:false or cannot be reached.
 dp_ctl() {
-	if command -v socat >/dev/null 2>&1; then
-		printf '%s\n' "$1" | timeout 10 socat -t 5 - "UNIX-CONNECT:$DP_SOCK"
-	else
-		timeout 10 "${PYTHON:-/usr/bin/python3}" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-s.shutdown(socket.SHUT_WR)
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    sys.stdout.write(b.decode())
-' "$DP_SOCK" "$1"
-	fi
+	timeout 15 "${PYTHON:-/usr/bin/python3}" "$CTLCLIENT" --text "$DP_SOCK" "$@"
+}
+
+# dp_ctl_json OP [KEY=VALUE...] / dp_ctl_json --batch FILE ...: the raw JSON
+# response line(s); exit 1 on ok:false (see ctlclient.py).
+dp_ctl_json() {
+	timeout 15 "${PYTHON:-/usr/bin/python3}" "$CTLCLIENT" "$DP_SOCK" "$@"
 }
 
 # dp_stats FILE: save the whole `stats` reply (NAME VALUE lines) to FILE.

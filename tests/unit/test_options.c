@@ -115,6 +115,30 @@ test_too_many_ports(void **state)
 	assert_non_null(strstr(err, "at most"));
 }
 
+/* The socket's group is resolved at parse time: a typo stops the start
+ * with a sentence instead of leaving a socket nobody may use. */
+static void
+test_control_group(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", NULL), 0);
+	assert_null(o.control_group);
+	assert_int_equal(o.control_gid, (gid_t)-1);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--control-group",
+			       "root", NULL), 0);
+	assert_string_equal(o.control_group, "root");
+	assert_int_equal(o.control_gid, 0);
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--control-group",
+			   "no-such-group-rampart", NULL),
+		     "--control-group 'no-such-group-rampart': no such group");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--control-group", "",
+			   NULL), "no such group");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--control-group", NULL),
+		     "needs a value");
+}
+
 int
 main(void)
 {
@@ -122,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_too_many_ports),
+		cmocka_unit_test(test_control_group),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

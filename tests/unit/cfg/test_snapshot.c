@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration snapshot: a consistent transaction builds and answers
+ * SNI lookups; every inconsistent reference is refused with a sentence
+ * naming the object; a snapshot swapped out stays alive while a reader
+ * holds a reference, and publication waits for the readers.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <urcu-qsbr.h>
+
+#include "cfg/snapshot.h"
+
+#define FP_EC  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define FP_RSA "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+static char err[512];
+
+struct objs {
+	json_t *certs, *stores, *dists;
+};
+
+static json_t *
+cert(const char *type, const char *fp)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:[s]}",
+		"chain_pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+			     "-----END CERTIFICATE-----\n",
+		"key_pem", "-----BEGIN PRIVATE KEY-----\nMIGH\n"
+			   "-----END PRIVATE KEY-----\n",
+		"key_type", type, "fingerprint", fp,
+		"sans", "shop.example.com");
+}
+
+static json_t *
+dist(const char *name, const char *alias1, const char *alias2,
+     const char *ec, const char *rsa)
+{
+	json_t *d = json_pack("{s:s, s:b, s:[s], s:{}, s:{s:s}, s:{s:s, "
+			      "s:{s:s}}}",
+			      "name", name, "enabled", 1, "aliases", alias1,
+			      "certificates", "listen", "address",
+			      "198.51.100.10", "tls", "security_policy",
+			      "TLSv1.2_2021", "mtls", "mode", "off");
+	json_t *certs = json_object_get(d, "certificates");
+
+	assert_non_null(d);
+	if (alias2 != NULL)
+		json_array_append_new(json_object_get(d, "aliases"),
+				      json_string(alias2));
+	if (ec != NULL)
+		json_object_set_new(certs, "ecdsa", json_string(ec));
+	if (rsa != NULL)
+		json_object_set_new(certs, "rsa", json_string(rsa));
+	return d;
+}
+
+/* Two certificates, one trust store, distribution "shop" with an exact
+ * and a wildcard alias. */
+static int
+setup(void **state)
+{
+	struct objs *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	o->certs = json_object();
+	o->stores = json_object();
+	o->dists = json_object();
+	json_object_set_new(o->certs, "shop-ec", cert("ECDSA P-256", FP_EC));
+	json_object_set_new(o->certs, "shop-rsa", cert("RSA 2048", FP_RSA));
+	json_object_set_new(o->stores, "partners", json_pack("{s:s}",
+		"ca_pem", "-----BEGIN CERTIFICATE-----\nMIIC\n"
+			  "-----END CERTIFICATE-----\n"));
+	json_object_set_new(o->dists, "shop",
+			    dist("shop", "shop.example.com", "*.cdn.example.com",
+				 "shop-ec", "shop-rsa"));
+	*state = o;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct objs *o = *state;
+
+	json_decref(o->certs);
+	json_decref(o->stores);
+	json_decref(o->dists);
+	free(o);
+	return 0;
+}
+
+static struct cfg_snapshot *
+build(struct objs *o, uint64_t gen)
+{
+	err[0] = '\0';
+	return cfg_snapshot_build(gen, o->certs, o->stores, o->dists, err,
+				  sizeof(err));
+}
+
+static void
+expect_refused(struct objs *o, const char *needle1, const char *needle2)
+{
+	struct cfg_snapshot *s = build(o, 2);
+
+	if (s != NULL) {
+		cfg_snapshot_put(s);
+		fail_msg("snapshot built; expected a refusal mentioning '%s'",
+			 needle1);
+	}
+	if (strstr(err, needle1) == NULL ||
+	    (needle2 != NULL && strstr(err, needle2) == NULL))
+		fail_msg("error '%s' does not mention '%s' and '%s'", err,
+			 needle1, needle2 ? needle2 : "");
+}
+
+static void
+test_build_good(void **state)
+{
+	struct objs *o = *state;
+	const struct cfg_dist *d;
+	const struct cfg_cert *c;
+	struct cfg_snapshot *s = build(o, 7);
+
+	assert_non_null(s);
+	assert_int_equal(cfg_snapshot_generation(s), 7);
+	assert_int_equal(cfg_snapshot_nb_certs(s), 2);
+	assert_int_equal(cfg_snapshot_nb_dists(s), 1);
+	assert_int_equal(cfg_snapshot_nb_truststores(s), 1);
+	d = cfg_snapshot_find_dist(s, "shop");
+	assert_non_null(d);
+	assert_true(d->enabled);
+	assert_int_equal(d->nb_aliases, 2);
+	assert_non_null(d->ecdsa);
+	assert_string_equal(d->ecdsa->name, "shop-ec");
+	assert_int_equal(d->ecdsa->key_kind, CFG_KEY_ECDSA);
+	assert_string_equal(d->rsa->name, "shop-rsa");
+	assert_true(d->has_listen);
+	assert_int_equal(d->listen.s_addr, htonl(0xc633640a));
+	assert_string_equal(d->security_policy, "TLSv1.2_2021");
+	assert_int_equal(d->mtls, CFG_MTLS_OFF);
+	assert_null(d->trust_store);
+	assert_non_null(d->json);
+	c = cfg_snapshot_find_cert(s, "shop-rsa");
+	assert_non_null(c);
+	assert_int_equal(c->fingerprint[0], 0xff);
+	assert_int_equal(c->fingerprint[31], 0x00);
+	assert_int_equal(c->nb_sans, 1);
+	assert_string_equal(c->sans[0], "shop.example.com");
+	assert_null(cfg_snapshot_find_cert(s, "nope"));
+	cfg_snapshot_put(s);
+
+	/* An empty transaction is a valid (empty) configuration. */
+	s = cfg_snapshot_build(1, NULL, NULL, NULL, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(cfg_snapshot_nb_dists(s), 0);
+	assert_null(cfg_snapshot_find_host(s, "shop.example.com"));
+	cfg_snapshot_put(s);
+}
+
+static void
+test_sni(void **state)
+{
+	struct objs *o = *state;
+	struct cfg_snapshot *s;
+	const struct cfg_dist *d;
+
+	json_object_set_new(o->dists, "blog",
+			    dist("blog", "www.cdn.example.com", "Blog.Example.ORG",
+				 "shop-ec", NULL));
+	json_object_set_new(o->dists, "off",
+			    dist("off", "off.example.net", NULL, NULL,
+				 "shop-rsa"));
+	json_object_del(json_object_get(o->dists, "blog"), "listen");
+	json_object_del(json_object_get(o->dists, "off"), "listen");
+	json_object_set(json_object_get(o->dists, "off"), "enabled",
+			json_false());
+	s = build(o, 3);
+	assert_non_null(s);
+
+	d = cfg_snapshot_find_host(s, "shop.example.com");
+	assert_non_null(d);
+	assert_string_equal(d->name, "shop");
+	/* Case and a trailing dot do not matter. */
+	d = cfg_snapshot_find_host(s, "SHOP.Example.com.");
+	assert_non_null(d);
+	assert_string_equal(d->name, "shop");
+	/* Wildcard: exactly one label. */
+	d = cfg_snapshot_find_host(s, "img.cdn.example.com");
+	assert_non_null(d);
+	assert_string_equal(d->name, "shop");
+	assert_null(cfg_snapshot_find_host(s, "cdn.example.com"));
+	assert_null(cfg_snapshot_find_host(s, "a.b.cdn.example.com"));
+	/* The exact alias wins over the wildcard covering it. */
+	d = cfg_snapshot_find_host(s, "www.cdn.example.com");
+	assert_non_null(d);
+	assert_string_equal(d->name, "blog");
+	/* Aliases were lower-cased when built. */
+	d = cfg_snapshot_find_host(s, "blog.example.org");
+	assert_non_null(d);
+	assert_string_equal(d->name, "blog");
+	/* A disabled distribution does not serve its names. */
+	assert_non_null(cfg_snapshot_find_dist(s, "off"));
+	assert_null(cfg_snapshot_find_host(s, "off.example.net"));
+	assert_null(cfg_snapshot_find_host(s, "example.com"));
+	assert_null(cfg_snapshot_find_host(s, ""));
+	assert_null(cfg_snapshot_find_host(s, "nothing.example"));
+	cfg_snapshot_put(s);
+}
+
+static void
+test_missing_cert(void **state)
+{
+	struct objs *o = *state;
+
+	json_object_del(o->certs, "shop-rsa");
+	expect_refused(o, "distribution \"shop\"", "\"shop-rsa\"");
+	assert_non_null(strstr(err, "not in the transaction"));
+}
+
+static void
+test_wrong_key_type(void **state)
+{
+	struct objs *o = *state;
+
+	json_object_set_new(o->dists, "shop",
+			    dist("shop", "shop.example.com", NULL, "shop-rsa",
+				 NULL));
+	expect_refused(o, "certificates.ecdsa", "RSA 2048");
+}
+
+static void
+test_missing_truststore(void **state)
+{
+	struct objs *o = *state;
+	json_t *mtls = json_object_get(json_object_get(json_object_get(
+			o->dists, "shop"), "tls"), "mtls");
+	struct cfg_snapshot *s;
+
+	json_object_set_new(mtls, "mode", json_string("required"));
+	expect_refused(o, "trust_store", "no tls.mtls.trust_store");
+	json_object_set_new(mtls, "trust_store", json_string("suppliers"));
+	expect_refused(o, "trust store \"suppliers\"", "not in the transaction");
+	json_object_set_new(mtls, "trust_store", json_string("partners"));
+	s = build(o, 2);
+	assert_non_null(s);
+	assert_int_equal(cfg_snapshot_find_dist(s, "shop")->mtls,
+			 CFG_MTLS_REQUIRED);
+	assert_string_equal(cfg_snapshot_find_dist(s, "shop")->trust_store->name,
+			    "partners");
+	cfg_snapshot_put(s);
+}
+
+static void
+test_alias_twice(void **state)
+{
+	struct objs *o = *state;
+	json_t *d = dist("other", "SHOP.example.com", NULL, "shop-ec", NULL);
+
+	json_object_del(d, "listen");
+	json_object_set_new(o->dists, "other", d);
+	expect_refused(o, "\"shop.example.com\"",
+		       "already claimed by distribution \"shop\"");
+	json_object_set_new(o->dists, "other",
+			    dist("other", "x.example.com", "x.example.com",
+				 "shop-ec", NULL));
+	json_object_del(json_object_get(o->dists, "other"), "listen");
+	expect_refused(o, "distribution \"other\"", "listed twice");
+	/* Same dedicated listen address twice. */
+	json_object_set_new(o->dists, "other",
+			    dist("other", "x.example.com", NULL, "shop-ec",
+				 NULL));
+	expect_refused(o, "198.51.100.10", "distribution \"shop\"");
+}
+
+static void
+test_malformed(void **state)
+{
+	struct objs *o = *state;
+	json_t *shop = json_object_get(o->dists, "shop");
+	struct cfg_snapshot *s;
+
+	json_object_set_new(shop, "aliases", json_pack("[s]", "bad host!"));
+	expect_refused(o, "aliases[0]", "bad host!");
+	json_object_set_new(shop, "aliases", json_array());
+	expect_refused(o, "aliases must be an array", NULL);
+	json_object_set_new(shop, "aliases", json_pack("[s]", "a.example.com"));
+	json_object_set_new(shop, "certificates", json_object());
+	expect_refused(o, "neither an ecdsa nor an rsa", NULL);
+	json_object_set_new(shop, "certificates",
+			    json_pack("{s:s}", "ecdsa", "shop-ec"));
+	json_object_set_new(json_object_get(shop, "listen"), "address",
+			    json_string("300.1.1.1"));
+	expect_refused(o, "listen.address", NULL);
+	json_object_del(shop, "listen");
+	json_object_set_new(json_object_get(shop, "tls"), "security_policy",
+			    json_string("SSLv3"));
+	expect_refused(o, "tls.security_policy", NULL);
+	json_object_del(json_object_get(shop, "tls"), "security_policy");
+	s = build(o, 2);
+	assert_non_null(s);
+	/* The default policy is filled in. */
+	assert_string_equal(cfg_snapshot_find_dist(s, "shop")->security_policy,
+			    "TLSv1.2_2021");
+	cfg_snapshot_put(s);
+
+	json_object_set_new(o->dists, "nope", json_string("x"));
+	expect_refused(o, "distribution \"nope\"", "not a JSON object");
+	json_object_del(o->dists, "nope");
+	json_object_set_new(o->dists, "-bad", dist("-bad", "b.example.com",
+						   NULL, "shop-ec", NULL));
+	expect_refused(o, "\"-bad\"", "a name is");
+	json_object_del(o->dists, "-bad");
+
+	json_object_set_new(json_object_get(o->certs, "shop-ec"), "fingerprint",
+			    json_string("abc"));
+	expect_refused(o, "certificate \"shop-ec\"", "fingerprint");
+	json_object_set_new(json_object_get(o->certs, "shop-ec"), "fingerprint",
+			    json_string(FP_EC));
+	json_object_set_new(json_object_get(o->certs, "shop-ec"), "key_type",
+			    json_string("DSA 1024"));
+	expect_refused(o, "certificate \"shop-ec\"", "DSA 1024");
+	json_object_set_new(json_object_get(o->certs, "shop-ec"), "key_type",
+			    json_string("ECDSA P-256"));
+	json_object_del(json_object_get(o->certs, "shop-ec"), "key_pem");
+	expect_refused(o, "certificate \"shop-ec\"", "key_pem");
+
+	assert_null(cfg_snapshot_build(0, NULL, NULL, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "generation"));
+}
+
+/* ---------------------------------------------------------------- publication */
+
+struct reader {
+	struct cfg_snapshot **slot;
+	struct cfg_snapshot *held;      /* a reference kept past the loop */
+	uint64_t seen_gen;
+	int misses;                     /* lookups that failed */
+	int stop;                       /* atomic */
+};
+
+/* A worker-shaped reader: online, one quiescent state per iteration, and
+ * one reference taken on the first snapshot it saw. */
+static void *
+reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct cfg_snapshot *s;
+
+	rcu_register_thread();
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		s = cfg_snapshot_current(r->slot);
+		if (s != NULL) {
+			if (r->held == NULL)
+				r->held = cfg_snapshot_get(s);
+			__atomic_store_n(&r->seen_gen,
+					 cfg_snapshot_generation(s),
+					 __ATOMIC_RELEASE);
+			/* Reading through the pointer is safe until the
+			 * quiescent state below. */
+			if (cfg_snapshot_find_host(s, "shop.example.com") ==
+			    NULL)
+				__atomic_add_fetch(&r->misses, 1,
+						   __ATOMIC_RELAXED);
+		}
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void
+test_publish_refcount(void **state)
+{
+	struct objs *o = *state;
+	struct cfg_snapshot *slot = NULL, *s1, *s2;
+	struct reader r = { .slot = &slot };
+	pthread_t th;
+
+	rcu_register_thread();
+	s1 = build(o, 1);
+	assert_non_null(s1);
+	cfg_snapshot_publish(&slot, s1);
+	assert_ptr_equal(cfg_snapshot_current(&slot), s1);
+
+	assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+	while (__atomic_load_n(&r.seen_gen, __ATOMIC_ACQUIRE) != 1)
+		usleep(100);
+
+	json_object_set_new(json_object_get(o->dists, "shop"), "aliases",
+			    json_pack("[s]", "shop.example.com"));
+	s2 = build(o, 2);
+	assert_non_null(s2);
+	/* Returns only after the reader passed a quiescent state. */
+	cfg_snapshot_publish(&slot, s2);
+	assert_ptr_equal(cfg_snapshot_current(&slot), s2);
+	while (__atomic_load_n(&r.seen_gen, __ATOMIC_ACQUIRE) != 2)
+		usleep(100);
+
+	/* The slot's reference on s1 is gone, the reader's keeps it: still
+	 * whole, wildcard alias and all. */
+	assert_ptr_equal(r.held, s1);
+	assert_int_equal(cfg_snapshot_generation(r.held), 1);
+	assert_non_null(cfg_snapshot_find_host(r.held, "x.cdn.example.com"));
+	assert_null(cfg_snapshot_find_host(s2, "x.cdn.example.com"));
+
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	rcu_thread_offline();
+	assert_int_equal(pthread_join(th, NULL), 0);
+	rcu_thread_online();
+	assert_int_equal(r.misses, 0);
+	cfg_snapshot_put(r.held);       /* frees s1 (ASan checks) */
+
+	cfg_snapshot_publish(&slot, NULL);
+	assert_null(cfg_snapshot_current(&slot));
+	rcu_unregister_thread();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_build_good, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sni, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_cert, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key_type, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_missing_truststore, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_alias_twice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_publish_refcount, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("cfg_snapshot", tests, NULL, NULL);
+}
