@@ -292,6 +292,15 @@ ctlmsg_call(int fd, const json_t *req, json_t **resp, int timeout_ms,
 	int rc;
 
 	rc = ctlmsg_send(fd, req, timeout_ms);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* A server that refuses a peer (permissions, connection cap)
+		 * answers at accept and closes; its sentence is waiting in our
+		 * receive queue and says more than "broken pipe". */
+		char rerr[64];
+
+		if (ctlmsg_recv(fd, resp, 0, rerr, sizeof(rerr)) == 0)
+			return 0;
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "sending the request failed: %s",
 			 rc == -EMSGSIZE ? "request over the 16 MiB frame limit"

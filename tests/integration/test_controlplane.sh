@@ -17,7 +17,9 @@
 #     a later one that was in flight);
 #   - garbage, an oversized length, a non-object body and a half frame on
 #     the control plane's socket each get one error and a close, and the
-#     daemon keeps serving.
+#     daemon keeps serving;
+#   - an unprivileged user is refused by the socket's mode, and by
+#     SO_PEERCRED when the mode is opened.
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/cp_lib.sh"
@@ -227,6 +229,27 @@ cp_answers() { rctl status >/dev/null; }
 check "the control plane still answers status" cp_answers
 check "  ... and is still in sync" \
 	[ "$(rctl --json status | jget - 'j["dataplane"]["in_sync"]')" = true ]
+
+log "checks: who may use the control plane's socket"
+# rampartctl as an unprivileged user outside the socket's group: the 0660
+# mode refuses the connect; with the socket opened to everyone SO_PEERCRED
+# still refuses, with a sentence naming the uid.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+chmod 0755 "$TMP_DIR"
+out=$(as_nobody timeout 10 "$CTL_BIN" --socket "$CP_SOCK" status 2>&1)
+rc=$?
+ok=0
+[ "$rc" = 3 ] && grep -qi "permission denied" <<<"$out" && ok=1
+check "uid 65534: rampartctl cannot connect (exit $rc, '$out')" [ "$ok" = 1 ]
+chmod 0666 "$CP_SOCK"
+out=$(as_nobody timeout 10 "$CTL_BIN" --socket "$CP_SOCK" get certs 2>&1)
+rc=$?
+ok=0
+[ "$rc" = 1 ] && grep -q "uid 65534" <<<"$out" && ok=1
+check "socket opened to all: SO_PEERCRED refuses uid 65534 (exit $rc, '$out')" [ "$ok" = 1 ]
+chmod 0660 "$CP_SOCK"
+chmod 0700 "$TMP_DIR"
+check "root is still served" cp_answers
 
 cp_stop TERM
 check "control plane exit status $CP_RC (want 0)" [ "$CP_RC" = 0 ]

@@ -215,6 +215,30 @@ test_socket_call(void **state)
 	json_decref(req);
 }
 
+/* A server that refuses a peer answers at once and closes; the client's
+ * call must report that sentence, not the broken pipe of its own send. */
+static void
+test_refusal_before_request(void **state)
+{
+	int sv[2];
+	json_t *e, *req, *resp = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	e = ctlmsg_error("permission denied: uid %u", 65534u);
+	assert_int_equal(ctlmsg_send(sv[1], e, 1000), 0);
+	close(sv[1]);
+	req = json_pack("{s:s}", "op", "status");
+	assert_int_equal(ctlmsg_call(sv[0], req, &resp, 1000, err, sizeof(err)), 0);
+	assert_false(ctlmsg_resp_ok(resp, err, sizeof(err)));
+	assert_string_equal(err, "permission denied: uid 65534");
+	close(sv[0]);
+	json_decref(resp);
+	json_decref(req);
+	json_decref(e);
+}
+
 static void
 test_listen_connect(void **state)
 {
@@ -273,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_unknown_version_and_magic),
 		cmocka_unit_test(test_body_must_be_object),
 		cmocka_unit_test(test_socket_call),
+		cmocka_unit_test(test_refusal_before_request),
 		cmocka_unit_test(test_listen_connect),
 	};
 
