@@ -4,7 +4,9 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/signature.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -99,7 +101,8 @@ anchored_in(const char *pem, const struct der_cert *c)
 	for (unsigned int i = 0; i < anchors.n && !found; i++) {
 		const struct der_cert *a = &anchors.certs[i];
 
-		if (a->tbs.p == NULL)	/* did not parse */
+		if (a->tbs.p == NULL ||	/* did not parse */
+		    !(a->is_ca || (a->version == 0 && self_signed(a))))
 			continue;
 		found = der_name_eq(a->subject, c->issuer) &&
 			der_cert_signed_by(c, a->spki) == 0;
@@ -130,6 +133,35 @@ strip_pkcs8(uint8_t *der, word32 len, word32 *idx)
 		*idx = i;
 }
 
+/*
+ * Comparing public halves is not enough: a PKCS#1 or SEC1 file carries the
+ * public key next to the private one, and nothing ties them together until
+ * something is signed. Sign a fixed message with the private key and check
+ * it with the leaf's public key, as the TLS handshake will.
+ */
+static int
+proves_possession(enum wc_SignatureType type, void *priv, word32 priv_size,
+		  void *pub, word32 pub_size)
+{
+	static const uint8_t msg[] = "rampart private key possession check";
+	uint8_t sig[1024];
+	word32 slen = sizeof(sig);
+	WC_RNG rng;
+	int ret;
+
+	if (wc_InitRng(&rng) != 0)
+		return -ENOMEM;
+	ret = wc_SignatureGenerate(WC_HASH_TYPE_SHA256, type, msg,
+				   sizeof(msg) - 1, sig, &slen, priv,
+				   priv_size, &rng);
+	wc_FreeRng(&rng);
+	if (ret == 0)
+		ret = wc_SignatureVerify(WC_HASH_TYPE_SHA256, type, msg,
+					 sizeof(msg) - 1, sig, slen, pub,
+					 pub_size);
+	return ret == 0 ? 0 : -EBADMSG;
+}
+
 static int
 rsa_matches(const uint8_t *der, word32 len,
 	    const struct der_cert *leaf)
@@ -156,7 +188,8 @@ rsa_matches(const uint8_t *der, word32 len,
 	    wc_RsaFlattenPublicKey(&pub, e2, &e2l, n2, &n2l) == 0 &&
 	    n1l == n2l && e1l == e2l && memcmp(n1, n2, n1l) == 0 &&
 	    memcmp(e1, e2, e1l) == 0)
-		ret = 0;
+		ret = proves_possession(WC_SIGNATURE_TYPE_RSA_W_ENC, &priv,
+					sizeof(priv), &pub, sizeof(pub));
 out:
 	wc_FreeRsaKey(&pub);
 	wc_FreeRsaKey(&priv);
@@ -198,7 +231,8 @@ ec_matches(const uint8_t *der, word32 len,
 	    wc_ecc_export_x963(&priv, p1, &p1l) == 0 &&
 	    wc_ecc_export_x963(&pub, p2, &p2l) == 0 &&
 	    p1l == p2l && memcmp(p1, p2, p1l) == 0)
-		ret = 0;
+		ret = proves_possession(WC_SIGNATURE_TYPE_ECC, &priv,
+					sizeof(priv), &pub, sizeof(pub));
 out:
 	wc_ecc_free(&pub);
 	wc_ecc_free(&priv);
@@ -286,6 +320,18 @@ fill_sans(const struct der_cert *c, struct cert_info *info)
 	}
 }
 
+/* What is handed to libcurl and shown to users must be one visible word. */
+static bool
+printable(const uint8_t *p, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 static void
 fill_ocsp_url(const struct der_cert *c, struct cert_info *info)
 {
@@ -298,7 +344,8 @@ fill_ocsp_url(const struct der_cert *c, struct cert_info *info)
 		    der_next(&ad, &loc) ||
 		    !der_oid_is((struct der_bytes){ method.val, method.len },
 				oid_ad_ocsp, sizeof(oid_ad_ocsp)) ||
-		    loc.tag != DER_CTX_PRIM(6) || loc.len >= CERT_URL_MAX)
+		    loc.tag != DER_CTX_PRIM(6) || loc.len >= CERT_URL_MAX ||
+		    !printable(loc.val, loc.len))
 			continue;
 		memcpy(info->ocsp_url, loc.val, loc.len);
 		info->ocsp_url[loc.len] = '\0';
@@ -345,8 +392,10 @@ cert_validate(const char *chain_pem, const char *key_pem,
 		return refuse(err, errlen, "a certificate and a private key are required");
 	memset(info, 0, sizeof(*info));
 	ret = der_chain_load(chain_pem, &ch);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM) {
+		refuse(err, errlen, "out of memory while reading the certificate PEM");
 		return -ENOMEM;
+	}
 	if (ret < 0 || ch.n == 0) {
 		der_chain_free(&ch);
 		return refuse(err, errlen, "no certificate found in the PEM");
@@ -374,8 +423,10 @@ cert_validate(const char *chain_pem, const char *key_pem,
 		goto out;
 	}
 	ret = key_matches(key_pem, leaf);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM) {
+		refuse(err, errlen, "out of memory while checking the private key");
 		goto out;
+	}
 	if (ret == -EINVAL) {
 		ret = refuse(err, errlen,
 			     "the private key could not be parsed (encrypted keys are not supported)");
@@ -407,7 +458,9 @@ cert_validate(const char *chain_pem, const char *key_pem,
 				     i + 2, b, i + 1, a);
 			goto out;
 		}
-		if (!up->is_ca && up->version != 0) {
+		/* a v1 certificate predates basicConstraints; only a
+		 * self-signed one (a root) may be taken for a CA */
+		if (!up->is_ca && !(up->version == 0 && self_signed(up))) {
 			ret = refuse(err, errlen,
 				     "certificate %u (%s) is not a CA (basicConstraints CA:TRUE) and cannot issue certificate %u (%s)",
 				     i + 2, b, i + 1, a);
@@ -439,8 +492,10 @@ cert_validate(const char *chain_pem, const char *key_pem,
 	}
 
 	ret = fill_info(&ch, info);
-	if (ret != 0)
+	if (ret != 0) {
+		refuse(err, errlen, "the leaf certificate could not be fingerprinted");
 		cert_info_free(info);
+	}
 out:
 	der_chain_free(&ch);
 	return ret;
@@ -499,12 +554,13 @@ crl_parse(const uint8_t *der, size_t len, struct crl_view *v)
 	struct der_tlv t_cl, t_tbs, alg, sig, t, oid;
 
 	memset(v, 0, sizeof(*v));
-	if (der_expect(&d, DER_SEQUENCE, &t_cl))
+	if (der_expect(&d, DER_SEQUENCE, &t_cl) || d.len != 0)
 		return -EINVAL;
 	cl = der_in(&t_cl);
 	if (der_expect(&cl, DER_SEQUENCE, &t_tbs) ||
 	    der_expect(&cl, DER_SEQUENCE, &alg) ||
-	    der_expect(&cl, DER_BIT_STRING, &sig) || sig.len < 1)
+	    der_expect(&cl, DER_BIT_STRING, &sig) || sig.len < 1 ||
+	    sig.val[0] != 0 || cl.len != 0)
 		return -EINVAL;
 	v->tbs = (struct der_bytes){ t_tbs.hdr, t_tbs.tlv_len };
 	v->sig = (struct der_bytes){ sig.val + 1, sig.len - 1 };
@@ -514,16 +570,21 @@ crl_parse(const uint8_t *der, size_t len, struct crl_view *v)
 	v->sig_alg = (struct der_bytes){ oid.val, oid.len };
 
 	tbs = der_in(&t_tbs);
-	if (der_peek(&tbs, DER_INTEGER) && der_next(&tbs, &t))
+	if (der_peek(&tbs, DER_INTEGER) &&
+	    (der_next(&tbs, &t) || t.len != 1 || t.val[0] != 1))
 		return -EINVAL;
+	/* the signed algorithm must be the unsigned one (RFC 5280 5.1.1.2) */
 	if (der_expect(&tbs, DER_SEQUENCE, &t) ||
+	    !der_bytes_eq((struct der_bytes){ t.hdr, t.tlv_len },
+			  (struct der_bytes){ alg.hdr, alg.tlv_len }) ||
 	    der_expect(&tbs, DER_SEQUENCE, &t))
 		return -EINVAL;
 	v->issuer = (struct der_bytes){ t.hdr, t.tlv_len };
 	if (der_next(&tbs, &t) || der_time(&t, &v->this_update))
 		return -EINVAL;
 	if ((der_peek(&tbs, DER_UTCTIME) || der_peek(&tbs, DER_GENTIME)) &&
-	    (der_next(&tbs, &t) || der_time(&t, &v->next_update)))
+	    (der_next(&tbs, &t) || der_time(&t, &v->next_update) ||
+	     v->next_update < v->this_update))
 		return -EINVAL;
 	if (der_peek(&tbs, DER_SEQUENCE)) {
 		struct der r;
@@ -555,8 +616,10 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 	if (ca_pem == NULL)
 		return refuse(err, errlen, "no CA certificate found in the PEM");
 	ret = der_chain_load(ca_pem, &ch);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM) {
+		refuse(err, errlen, "out of memory while reading the CA PEM");
 		return ret;
+	}
 	if (ret < 0 || ch.n == 0) {
 		der_chain_free(&ch);
 		return refuse(err, errlen, "no CA certificate found in the PEM");
@@ -582,8 +645,10 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 
 	if (crl_pem != NULL && *crl_pem != '\0') {
 		ret = der_pem_decode(crl_pem, "X509 CRL", &crls);
-		if (ret == -ENOMEM)
+		if (ret == -ENOMEM) {
+			refuse(err, errlen, "out of memory while reading the CRL PEM");
 			goto out;
+		}
 		if (ret < 0 || crls.n == 0) {
 			ret = refuse(err, errlen,
 				     "no CRL found in the PEM (expected -----BEGIN X509 CRL-----)");

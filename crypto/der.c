@@ -49,12 +49,16 @@ der_next(struct der *d, struct der_tlv *t)
 	if (l & 0x80) {
 		size_t n = l & 0x7f;
 
-		/* DER: no indefinite length, at most 4 length bytes */
-		if (n == 0 || n > 4 || d->len < 2 + n)
+		/* DER: no indefinite length, at most 4 length bytes, and the
+		 * shortest form (a second encoding of the same bytes would let
+		 * two parsers disagree about where an element ends) */
+		if (n == 0 || n > 4 || d->len < 2 + n || d->p[2] == 0)
 			return -EINVAL;
 		l = 0;
 		while (n--)
 			l = (l << 8) | d->p[i++];
+		if (l < 0x80)
+			return -EINVAL;
 	}
 	if (l > d->len - i)
 		return -EINVAL;
@@ -103,9 +107,30 @@ digits(const uint8_t *p, int n)
 	return v;
 }
 
+static bool
+leap_year(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Fractional seconds of a GeneralizedTime: ".d+" before the 'Z', without
+ * the trailing zeros DER forbids. */
+static bool
+fraction_ok(const uint8_t *p, size_t n)
+{
+	if (n < 2 || p[0] != '.' || p[n - 1] == '0')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
 int
 der_time(const struct der_tlv *t, time_t *out)
 {
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30,
+				       31, 31, 30, 31, 30, 31 };
 	const uint8_t *p = t->val;
 	size_t n = t->len, yl;
 	struct tm tm = { 0 };
@@ -132,11 +157,14 @@ der_time(const struct der_tlv *t, time_t *out)
 	tm.tm_min = digits(p + 6, 2);
 	tm.tm_sec = digits(p + 8, 2);
 	/* GeneralizedTime may carry fractional seconds; they do not matter */
-	if (n != yl + 11 && !(yl == 4 && p[10] == '.'))
+	if (n != yl + 11 && !(yl == 4 && fraction_ok(p + 10, n - yl - 11)))
 		return -EINVAL;
+	/* timegm() would quietly turn February 30 into March 2 */
 	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 ||
-	    tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
+	    tm.tm_mday > mdays[tm.tm_mon] +
+			 (tm.tm_mon == 1 && leap_year(year)) ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+	    tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
 		return -EINVAL;
 	*out = timegm(&tm);
 	return 0;
@@ -317,7 +345,8 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 	cert = der_in(&t_cert);
 	if (der_expect(&cert, DER_SEQUENCE, &t_tbs) ||
 	    der_expect(&cert, DER_SEQUENCE, &alg) ||
-	    der_expect(&cert, DER_BIT_STRING, &sig) || bit_string(&sig, &c->sig))
+	    der_expect(&cert, DER_BIT_STRING, &sig) || bit_string(&sig, &c->sig) ||
+	    cert.len != 0)
 		return -EINVAL;
 	c->tbs = whole(&t_tbs);
 	{
@@ -337,14 +366,18 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 		if (der_next(&tbs, &t))
 			return -EINVAL;
 		v = der_in(&t);
-		if (der_expect(&v, DER_INTEGER, &ver) || ver.len != 1)
+		if (der_expect(&v, DER_INTEGER, &ver) || ver.len != 1 ||
+		    ver.val[0] > 2 || v.len != 0)
 			return -EINVAL;
 		c->version = ver.val[0];
 	}
-	if (der_expect(&tbs, DER_INTEGER, &t))
+	if (der_expect(&tbs, DER_INTEGER, &t) || t.len == 0)
 		return -EINVAL;
 	c->serial = bytes_of(&t);
-	if (der_expect(&tbs, DER_SEQUENCE, &t))	/* signature, repeated */
+	/* The signed copy of the algorithm must be the unsigned one (RFC 5280
+	 * 4.1.1.2), or the outer one could be swapped at will. */
+	if (der_expect(&tbs, DER_SEQUENCE, &t) ||
+	    !der_bytes_eq(whole(&t), whole(&alg)))
 		return -EINVAL;
 	if (der_expect(&tbs, DER_SEQUENCE, &t))
 		return -EINVAL;
@@ -387,7 +420,7 @@ der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c)
 bool
 der_name_eq(struct der_bytes a, struct der_bytes b)
 {
-	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+	return der_bytes_eq(a, b);
 }
 
 static const struct {
@@ -424,6 +457,44 @@ sb_puts(struct strbuf *sb, const char *s)
 {
 	while (*s)
 		sb_putc(sb, *s++);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if none:
+ * names end up in JSON, which refuses anything else. */
+static size_t
+utf8_len(const uint8_t *p, size_t n)
+{
+	size_t len;
+	uint8_t lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)	/* no surrogates */
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	/* C1 controls are as unprintable as C0 ones */
+	if (p[0] == 0xc2 && p[1] < 0xa0)
+		return 0;
+	return len;
 }
 
 static void
@@ -469,15 +540,33 @@ sb_attr(struct strbuf *sb, struct der_tlv *atv)
 	sb_putc(sb, '=');
 	for (size_t i = 0; i < val.len; i++) {
 		uint8_t ch = val.val[i];
+		size_t ul;
 
 		/* BMPString: UCS-2 big endian; keep the ASCII subset */
 		if (val.tag == 0x1e) {
 			if (i % 2 == 0)
 				continue;
-			if (val.val[i - 1] != 0)
+			if (val.val[i - 1] != 0 || ch >= 0x80)
 				ch = '?';
 		}
-		sb_putc(sb, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+		if (ch < 0x80 || val.tag == 0x1e) {
+			sb_putc(sb, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+			continue;
+		}
+		ul = utf8_len(val.val + i, val.len - i);
+		if (ul == 0) {
+			sb_putc(sb, '?');
+			continue;
+		}
+		/* all of the character or none of it */
+		if (sb->len + ul >= sb->cap) {
+			sb->len = sb->cap - 1;
+			return;
+		}
+		memcpy(sb->p + sb->len, val.val + i, ul);
+		sb->len += ul;
+		sb->p[sb->len] = '\0';
+		i += ul - 1;
 	}
 }
 
@@ -667,7 +756,7 @@ der_pem_decode(const char *pem, const char *label, struct der_blobs *out)
 		word32 dlen;
 		struct der_blob *v;
 
-		if (e == NULL)
+		if (e == NULL || (size_t)(e - b) > UINT32_MAX / 2)
 			goto bad;
 		clean = malloc((size_t)(e - b) + 1);
 		if (clean == NULL)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define DER_SEQUENCE    0x30
@@ -104,6 +105,12 @@ struct der_cert {
 
 int der_cert_parse(const uint8_t *der, size_t len, struct der_cert *c);
 
+static inline bool
+der_bytes_eq(struct der_bytes a, struct der_bytes b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
 /* Same name, byte for byte (what issuers and subjects use in practice). */
 bool der_name_eq(struct der_bytes a, struct der_bytes b);
 /* RFC 4514-like one line, most specific first: "CN=a, O=b, C=c". */
@@ -122,10 +129,10 @@ void der_key_describe(const struct der_cert *c, char *out, size_t outlen);
 int
 der_verify(struct der_bytes data, struct der_bytes alg,
 	   struct der_bytes sig, struct der_bytes signer_spki);
-	   
-	   /* Certificate signed by the holder of issuer_spki. */
-	   static inline int der_cert_signed_by(const struct der_cert *c,
-	   struct der_bytes issuer_spki)
+
+/* Certificate signed by the holder of issuer_spki. */
+static inline int
+der_cert_signed_by(const struct der_cert *c, struct der_bytes issuer_spki)
 {
 	return der_verify(c->tbs, c->sig_alg, c->sig, issuer_spki);
 }

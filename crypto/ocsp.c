@@ -57,8 +57,10 @@ load_pair(const char *chain_pem, struct ocsp_pair *p, char *err,
 	if (chain_pem == NULL)
 		return refuse(err, errlen, "no certificate found in the PEM");
 	ret = der_chain_load(chain_pem, &p->ch);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM) {
+		refuse(err, errlen, "out of memory while reading the certificate PEM");
 		return ret;
+	}
 	if (ret < 0 || p->ch.n == 0 || p->ch.bad == 0) {
 		der_chain_free(&p->ch);
 		return refuse(err, errlen, "no certificate found in the PEM");
@@ -194,8 +196,10 @@ ocsp_build_request(const char *chain_pem, uint8_t **der, size_t *len,
 	ret = cert_id_hashes(&p, (struct der_bytes){ der_oid_sha1,
 						     sizeof(der_oid_sha1) },
 			     nh, kh, &hlen);
-	if (ret != 0)
+	if (ret != 0) {
+		refuse(err, errlen, "the OCSP certificate ID could not be hashed");
 		goto out;
+	}
 
 	/* CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash,
 	 *                       issuerKeyHash, serialNumber } */
@@ -218,6 +222,8 @@ ocsp_build_request(const char *chain_pem, uint8_t **der, size_t *len,
 		free(b.p);
 		if (ret == -EINVAL)
 			refuse(err, errlen, "the certificate's serial number is too long");
+		else
+			refuse(err, errlen, "out of memory while encoding the OCSP request");
 		goto out;
 	}
 	*der = b.p;
@@ -255,7 +261,7 @@ parse_basic(const uint8_t *resp, size_t len, struct basic_resp *br,
 	struct der_tlv t, status, type, octet, tbs, alg, sig, oid;
 
 	memset(br, 0, sizeof(*br));
-	if (der_expect(&d, DER_SEQUENCE, &t))
+	if (der_expect(&d, DER_SEQUENCE, &t) || d.len != 0)
 		return refuse(err, errlen, "the OCSP response is not valid DER");
 	r = der_in(&t);
 	if (der_expect(&r, DER_ENUMERATED, &status) || status.len != 1)
@@ -266,23 +272,24 @@ parse_basic(const uint8_t *resp, size_t len, struct basic_resp *br,
 	if (der_expect(&r, DER_CTX(0), &t))
 		return refuse(err, errlen, "the OCSP response carries no response");
 	rb = der_in(&t);
-	if (der_expect(&rb, DER_SEQUENCE, &t))
+	if (der_expect(&rb, DER_SEQUENCE, &t) || rb.len != 0 || r.len != 0)
 		return refuse(err, errlen, "the OCSP response is not valid DER");
 	rb = der_in(&t);
 	if (der_expect(&rb, DER_OID, &type) ||
-	    der_expect(&rb, DER_OCTET, &octet))
+	    der_expect(&rb, DER_OCTET, &octet) || rb.len != 0)
 		return refuse(err, errlen, "the OCSP response is not valid DER");
 	if (!DER_OID_IS(((struct der_bytes){ type.val, type.len }),
 			der_oid_ocsp_basic))
 		return refuse(err, errlen, "the OCSP response is not a basic OCSP response");
 
 	b = der_in(&octet);
-	if (der_expect(&b, DER_SEQUENCE, &t))
+	if (der_expect(&b, DER_SEQUENCE, &t) || b.len != 0)
 		return refuse(err, errlen, "the OCSP response is not valid DER");
 	b = der_in(&t);
 	if (der_expect(&b, DER_SEQUENCE, &tbs) ||
 	    der_expect(&b, DER_SEQUENCE, &alg) ||
-	    der_expect(&b, DER_BIT_STRING, &sig) || sig.len < 1)
+	    der_expect(&b, DER_BIT_STRING, &sig) || sig.len < 1 ||
+	    sig.val[0] != 0)
 		return refuse(err, errlen, "the OCSP response is not valid DER");
 	br->tbs = (struct der_bytes){ tbs.hdr, tbs.tlv_len };
 	br->sig = (struct der_bytes){ sig.val + 1, sig.len - 1 };
@@ -296,10 +303,12 @@ parse_basic(const uint8_t *resp, size_t len, struct basic_resp *br,
 		if (der_next(&b, &t))
 			return refuse(err, errlen, "the OCSP response is not valid DER");
 		c = der_in(&t);
-		if (der_expect(&c, DER_SEQUENCE, &t))
+		if (der_expect(&c, DER_SEQUENCE, &t) || c.len != 0)
 			return refuse(err, errlen, "the OCSP response is not valid DER");
 		br->certs = der_in(&t);
 	}
+	if (b.len != 0)
+		return refuse(err, errlen, "the OCSP response is not valid DER");
 
 	/* ResponseData ::= SEQUENCE { [0] version OPTIONAL, responderID,
 	 *     producedAt, responses, [1] extensions OPTIONAL } */
@@ -407,6 +416,9 @@ parse_single(const struct ocsp_pair *p, struct der *responses,
 	 *     revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT NULL } */
 	if (der_next(&s, &st))
 		return -EINVAL;
+	if ((st.tag == DER_CTX_PRIM(0) || st.tag == DER_CTX_PRIM(2)) &&
+	    st.len != 0)	/* IMPLICIT NULL */
+		return -EINVAL;
 	if (st.tag == DER_CTX_PRIM(0)) {
 		res->status = OCSP_STATUS_GOOD;
 	} else if (st.tag == DER_CTX(1)) {
@@ -431,7 +443,8 @@ parse_single(const struct ocsp_pair *p, struct der *responses,
 			return -EINVAL;
 		nu = der_in(&t);
 		if (der_expect(&nu, DER_GENTIME, &t) ||
-		    der_time(&t, &res->next_update))
+		    der_time(&t, &res->next_update) ||
+		    res->next_update < res->this_update)
 			return -EINVAL;
 	}
 	return 1;
