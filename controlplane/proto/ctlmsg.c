@@ -434,7 +434,9 @@ ctlmsg_listen(const char *path, unsigned int mode, const char *group,
 			 path, strerror(errno));
 		goto fail_unlink;
 	}
-	if (listen(fd, 16) != 0) {
+	/* A burst of clients (a script's loop, a test opening the connection
+	 * cap at once) must queue, not see EAGAIN from connect(). */
+	if (listen(fd, SOMAXCONN) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "listen on %s: %s", path,
 			 strerror(errno));
