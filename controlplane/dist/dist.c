@@ -531,6 +531,7 @@ static const struct dist_field distribution_fields[] = {
 	  .check = check_name },
 	{ .key = "comment", .kind = DK_STRING, .max_len = 256 },
 	{ .key = "enabled", .kind = DK_BOOL, .def = "true" },
+	{ .key = "default", .kind = DK_BOOL, .def = "false" },
 	{ .key = "aliases", .kind = DK_ARRAY, .required = true,
 	  .item = &alias_item, .min_items = 1, .max_items = 100,
 	  .unique = true },
@@ -937,6 +938,13 @@ dist_check_refs(struct dist_ctx *c, json_t *d)
 		dist_path_key(c, "address");
 		return dist_fail(c, "%s is already used by distribution \"%s\"",
 				 dist_quote(q, sizeof(q), s), owner);
+	}
+	if (json_is_true(json_object_get(d, "default")) &&
+	    r->default_owner != NULL &&
+	    (owner = r->default_owner(c->name, r->arg)) != NULL) {
+		dist_path_key(c, "default");
+		return dist_fail(c, "distribution \"%s\" is already the default; "
+				 "set \"default\": false there first", owner);
 	}
 	rc = dist_check_cert(c, d, "ecdsa", CERT_KEY_ECDSA);
 	if (rc == 0)

@@ -28,6 +28,9 @@ struct dist_refs {
 				   void *arg);
 	const char *(*address_owner)(const char *addr, const char *self_name,
 				     void *arg);
+	/* The name of another distribution (not self_name) marked
+	 * "default": true, or NULL. */
+	const char *(*default_owner)(const char *self_name, void *arg);
 	void *arg;
 };
 

@@ -71,6 +71,21 @@ ref_address(const char *addr, const char *self, void *arg)
 	return NULL;
 }
 
+static const char *
+ref_default(const char *self, void *arg)
+{
+	const struct store *s = arg;
+	unsigned int i;
+
+	for (i = 0; i < s->n_dists; i++) {
+		if (self != NULL && strcmp(s->dists[i].name, self) == 0)
+			continue;
+		if (json_is_true(json_object_get(s->dists[i].obj, "default")))
+			return s->dists[i].name;
+	}
+	return NULL;
+}
+
 static struct dist_refs
 refs_over(const struct store *s)
 {
@@ -79,6 +94,7 @@ refs_over(const struct store *s)
 		.truststore_exists = ref_ts,
 		.alias_owner = ref_alias,
 		.address_owner = ref_address,
+		.default_owner = ref_default,
 		.arg = (void *)s,
 	};
 

@@ -20,6 +20,7 @@ static const char example_json[] =
 	"  \"name\": \"shop\",\n"
 	"  \"comment\": \"storefront\",\n"
 	"  \"enabled\": true,\n"
+	"  \"default\": false,\n"
 	"  \"aliases\": [\"shop.example.com\", \"*.cdn.example.com\"],\n"
 	"  \"certificates\": { \"ecdsa\": \"shop-ec\", \"rsa\": \"shop-rsa\" },\n"
 	"  \"listen\": { \"address\": \"198.51.100.10\" },\n"
@@ -142,12 +143,20 @@ fake_address_owner(const char *addr, const char *self_name, void *arg)
 	return NULL;
 }
 
+static const char *
+fake_default_owner(const char *self_name, void *arg)
+{
+	(void)arg;
+	return strcmp(self_name, "other") != 0 ? "other" : NULL;
+}
+
 static struct seen seen;
 static const struct dist_refs refs = {
 	.cert = fake_cert,
 	.truststore_exists = fake_truststore,
 	.alias_owner = fake_alias_owner,
 	.address_owner = fake_address_owner,
+	.default_owner = fake_default_owner,
 	.arg = &seen,
 };
 
@@ -385,6 +394,8 @@ static const struct bad_case schema_cases[] = {
 	  .path = "$.colour", .words = "unknown field" },
 	{ .m = { { "enabled", "\"yes\"" } },
 	  .path = "$.enabled", .words = "expected a boolean, got a string" },
+	{ .m = { { "default", "1" } },
+	  .path = "$.default", .words = "expected a boolean, got an integer" },
 	{ .m = { { "comment", "\"%s\"" } }, .fill = "c", .repeat = 257,
 	  .path = "$.comment", .words = "is 257 bytes long; at most 256" },
 	/* aliases */
@@ -664,6 +675,10 @@ static const struct bad_case ref_cases[] = {
 	{ .m = { { "listen/address", "\"198.51.100.99\"" } },
 	  .path = "$.listen.address",
 	  .words = "\"198.51.100.99\" is already used by distribution \"other\"" },
+	{ .m = { { "default", "true" } },
+	  .path = "$.default",
+	  .words = "distribution \"other\" is already the default; set "
+		   "\"default\": false there first" },
 };
 
 static void
@@ -756,7 +771,7 @@ static const char minimal_json[] =
 /* Every default of the docs/CONTROL.md table, in the normalised key
  * order. */
 static const char minimal_normalised[] =
-	"{\"name\": \"min\", \"enabled\": true, "
+	"{\"name\": \"min\", \"enabled\": true, \"default\": false, "
 	"\"aliases\": [\"shop.example.com\"], "
 	"\"certificates\": {\"ecdsa\": \"shop-ec\"}, "
 	"\"listen\": {}, "
