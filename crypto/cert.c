@@ -35,21 +35,6 @@ crypto_fini(void)
 	wolfSSL_Cleanup();
 }
 
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static char *
 slurp(const char *path)
@@ -284,11 +269,11 @@ check_dates(const struct der_cert *c, unsigned int pos,
 		snprintf(who, sizeof(who), "certificate %u (%s)", pos + 1, name);
 	if (now < c->not_before) {
 		der_time_format(c->not_before, when, sizeof(when));
-		return refuse(err, errlen, "%s is not valid before %s", who, when);
+		return der_refuse(err, errlen, "%s is not valid before %s", who, when);
 	}
 	if (now > c->not_after) {
 		der_time_format(c->not_after, when, sizeof(when));
-		return refuse(err, errlen, "%s expired on %s", who, when);
+		return der_refuse(err, errlen, "%s expired on %s", who, when);
 	}
 	return 0;
 }
@@ -389,19 +374,19 @@ cert_validate(const char *chain_pem, const char *key_pem,
 	int ret;
 
 	if (chain_pem == NULL || key_pem == NULL || info == NULL)
-		return refuse(err, errlen, "a certificate and a private key are required");
+		return der_refuse(err, errlen, "a certificate and a private key are required");
 	memset(info, 0, sizeof(*info));
 	ret = der_chain_load(chain_pem, &ch);
 	if (ret == -ENOMEM) {
-		refuse(err, errlen, "out of memory while reading the certificate PEM");
+		der_refuse(err, errlen, "out of memory while reading the certificate PEM");
 		return -ENOMEM;
 	}
 	if (ret < 0 || ch.n == 0) {
 		der_chain_free(&ch);
-		return refuse(err, errlen, "no certificate found in the PEM");
+		return der_refuse(err, errlen, "no certificate found in the PEM");
 	}
 	if (ch.bad >= 0) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "certificate %d in the PEM could not be parsed as X.509",
 			     ch.bad + 1);
 		goto out;
@@ -411,29 +396,29 @@ cert_validate(const char *chain_pem, const char *key_pem,
 
 	if (!key_supported(leaf)) {
 		der_key_describe(leaf, kt, sizeof(kt));
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "unsupported key %s; use RSA 2048-4096 or ECDSA P-256/P-384",
 			     kt);
 		goto out;
 	}
 
 	if (strstr(key_pem, "ENCRYPTED") != NULL) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the private key could not be parsed (encrypted keys are not supported)");
 		goto out;
 	}
 	ret = key_matches(key_pem, leaf);
 	if (ret == -ENOMEM) {
-		refuse(err, errlen, "out of memory while checking the private key");
+		der_refuse(err, errlen, "out of memory while checking the private key");
 		goto out;
 	}
 	if (ret == -EINVAL) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the private key could not be parsed (encrypted keys are not supported)");
 		goto out;
 	}
 	if (ret != 0) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the private key does not match the leaf certificate (%s)",
 			     a);
 		goto out;
@@ -447,13 +432,13 @@ cert_validate(const char *chain_pem, const char *key_pem,
 		ret = der_name_eq(c->issuer, up->subject) ?
 			      der_cert_signed_by(c, up->spki) : -EBADMSG;
 		if (ret == -ENOTSUP) {
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "certificate %u (%s) is signed with an algorithm that cannot be verified here (RSA PKCS#1 v1.5 or ECDSA with SHA-1/2 are)",
 				     i + 1, a);
 			goto out;
 		}
 		if (ret != 0) {
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "chain out of order: certificate %u (%s) did not issue certificate %u (%s); list the leaf first, then each issuer",
 				     i + 2, b, i + 1, a);
 			goto out;
@@ -461,7 +446,7 @@ cert_validate(const char *chain_pem, const char *key_pem,
 		/* a v1 certificate predates basicConstraints; only a
 		 * self-signed one (a root) may be taken for a CA */
 		if (!up->is_ca && !(up->version == 0 && self_signed(up))) {
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "certificate %u (%s) is not a CA (basicConstraints CA:TRUE) and cannot issue certificate %u (%s)",
 				     i + 2, b, i + 1, a);
 			goto out;
@@ -478,7 +463,7 @@ cert_validate(const char *chain_pem, const char *key_pem,
 		if (!ok) {
 			der_name_short(last->subject, a, sizeof(a));
 			der_name_short(last->issuer, b, sizeof(b));
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "missing intermediate: the issuer of %s (%s) is neither in the chain nor a trusted root",
 				     a, b);
 			goto out;
@@ -493,7 +478,7 @@ cert_validate(const char *chain_pem, const char *key_pem,
 
 	ret = fill_info(&ch, info);
 	if (ret != 0) {
-		refuse(err, errlen, "the leaf certificate could not be fingerprinted");
+		der_refuse(err, errlen, "the leaf certificate could not be fingerprinted");
 		cert_info_free(info);
 	}
 out:
@@ -614,18 +599,18 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 	int ret;
 
 	if (ca_pem == NULL)
-		return refuse(err, errlen, "no CA certificate found in the PEM");
+		return der_refuse(err, errlen, "no CA certificate found in the PEM");
 	ret = der_chain_load(ca_pem, &ch);
 	if (ret == -ENOMEM) {
-		refuse(err, errlen, "out of memory while reading the CA PEM");
+		der_refuse(err, errlen, "out of memory while reading the CA PEM");
 		return ret;
 	}
 	if (ret < 0 || ch.n == 0) {
 		der_chain_free(&ch);
-		return refuse(err, errlen, "no CA certificate found in the PEM");
+		return der_refuse(err, errlen, "no CA certificate found in the PEM");
 	}
 	if (ch.bad >= 0) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "certificate %d in the PEM could not be parsed as X.509",
 			     ch.bad + 1);
 		goto out;
@@ -637,7 +622,7 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 		if (c->is_ca || (c->version == 0 && self_signed(c)))
 			continue;
 		der_name_short(c->subject, name, sizeof(name));
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "certificate %u (%s) is not a CA certificate (no basicConstraints CA:TRUE); a trust store holds only CAs",
 			     i + 1, name);
 		goto out;
@@ -646,11 +631,11 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 	if (crl_pem != NULL && *crl_pem != '\0') {
 		ret = der_pem_decode(crl_pem, "X509 CRL", &crls);
 		if (ret == -ENOMEM) {
-			refuse(err, errlen, "out of memory while reading the CRL PEM");
+			der_refuse(err, errlen, "out of memory while reading the CRL PEM");
 			goto out;
 		}
 		if (ret < 0 || crls.n == 0) {
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "no CRL found in the PEM (expected -----BEGIN X509 CRL-----)");
 			goto out;
 		}
@@ -660,7 +645,7 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 		bool signed_ok = false;
 
 		if (crl_parse(crls.v[i].p, crls.v[i].len, &v) != 0) {
-			ret = refuse(err, errlen, "the CRL could not be parsed");
+			ret = der_refuse(err, errlen, "the CRL could not be parsed");
 			goto out;
 		}
 		der_name_short(v.issuer, name, sizeof(name));
@@ -669,14 +654,14 @@ truststore_validate(const char *ca_pem, const char *crl_pem, time_t now,
 				    der_verify(v.tbs, v.sig_alg, v.sig,
 					       ch.certs[j].spki) == 0;
 		if (!signed_ok) {
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "the CRL (issuer %s) is not signed by any CA in the trust store",
 				     name);
 			goto out;
 		}
 		if (v.next_update != 0 && now > v.next_update) {
 			der_time_format(v.next_update, when, sizeof(when));
-			ret = refuse(err, errlen,
+			ret = der_refuse(err, errlen,
 				     "the CRL (issuer %s) is past its nextUpdate %s; fetch a current CRL",
 				     name, when);
 			goto out;

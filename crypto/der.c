@@ -7,6 +7,7 @@
 #include <wolfssl/wolfcrypt/signature.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -844,4 +845,17 @@ der_chain_free(struct der_chain *ch)
 	der_blobs_free(&ch->blobs);
 	ch->certs = NULL;
 	ch->n = 0;
+}
+
+int
+der_refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
 }

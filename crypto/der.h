@@ -166,4 +166,9 @@ void der_chain_free(struct der_chain *ch);
 /* 2026-01-01T00:00:00Z */
 void der_time_format(time_t t, char *out, size_t outlen);
 
+/* Write the sentence into err (when there is room) and return -EINVAL:
+ * every refusal of the crypto module goes through here. */
+int der_refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* RAMPART_CRYPTO_DER_H */

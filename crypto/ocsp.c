@@ -24,21 +24,6 @@
 
 static const uint8_t oid_sha256[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
 
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* The leaf and the certificate that issued it, both from chain_pem. */
 struct ocsp_pair {
@@ -55,15 +40,15 @@ load_pair(const char *chain_pem, struct ocsp_pair *p, char *err,
 
 	memset(p, 0, sizeof(*p));
 	if (chain_pem == NULL)
-		return refuse(err, errlen, "no certificate found in the PEM");
+		return der_refuse(err, errlen, "no certificate found in the PEM");
 	ret = der_chain_load(chain_pem, &p->ch);
 	if (ret == -ENOMEM) {
-		refuse(err, errlen, "out of memory while reading the certificate PEM");
+		der_refuse(err, errlen, "out of memory while reading the certificate PEM");
 		return ret;
 	}
 	if (ret < 0 || p->ch.n == 0 || p->ch.bad == 0) {
 		der_chain_free(&p->ch);
-		return refuse(err, errlen, "no certificate found in the PEM");
+		return der_refuse(err, errlen, "no certificate found in the PEM");
 	}
 	p->leaf = &p->ch.certs[0];
 	der_name_short(p->leaf->subject, p->leaf_name, sizeof(p->leaf_name));
@@ -78,7 +63,7 @@ load_pair(const char *chain_pem, struct ocsp_pair *p, char *err,
 		}
 	}
 	der_chain_free(&p->ch);
-	return refuse(err, errlen,
+	return der_refuse(err, errlen,
 		      "the chain has no issuer certificate for %s; list the intermediate after the leaf",
 		      p->leaf_name);
 }
@@ -189,7 +174,7 @@ ocsp_build_request(const char *chain_pem, uint8_t **der, size_t *len,
 	int ret;
 
 	if (der == NULL || len == NULL)
-		return refuse(err, errlen, "no output buffer for the OCSP request");
+		return der_refuse(err, errlen, "no output buffer for the OCSP request");
 	ret = load_pair(chain_pem, &p, err, errlen);
 	if (ret != 0)
 		return ret;
@@ -197,7 +182,7 @@ ocsp_build_request(const char *chain_pem, uint8_t **der, size_t *len,
 						     sizeof(der_oid_sha1) },
 			     nh, kh, &hlen);
 	if (ret != 0) {
-		refuse(err, errlen, "the OCSP certificate ID could not be hashed");
+		der_refuse(err, errlen, "the OCSP certificate ID could not be hashed");
 		goto out;
 	}
 
@@ -221,9 +206,9 @@ ocsp_build_request(const char *chain_pem, uint8_t **der, size_t *len,
 	if (ret != 0) {
 		free(b.p);
 		if (ret == -EINVAL)
-			refuse(err, errlen, "the certificate's serial number is too long");
+			der_refuse(err, errlen, "the certificate's serial number is too long");
 		else
-			refuse(err, errlen, "out of memory while encoding the OCSP request");
+			der_refuse(err, errlen, "out of memory while encoding the OCSP request");
 		goto out;
 	}
 	*der = b.p;
@@ -262,63 +247,63 @@ parse_basic(const uint8_t *resp, size_t len, struct basic_resp *br,
 
 	memset(br, 0, sizeof(*br));
 	if (der_expect(&d, DER_SEQUENCE, &t) || d.len != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	r = der_in(&t);
 	if (der_expect(&r, DER_ENUMERATED, &status) || status.len != 1)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	if (status.val[0] != 0)
-		return refuse(err, errlen, "the OCSP responder answered %s (%u)",
+		return der_refuse(err, errlen, "the OCSP responder answered %s (%u)",
 			      resp_status_name(status.val[0]), status.val[0]);
 	if (der_expect(&r, DER_CTX(0), &t))
-		return refuse(err, errlen, "the OCSP response carries no response");
+		return der_refuse(err, errlen, "the OCSP response carries no response");
 	rb = der_in(&t);
 	if (der_expect(&rb, DER_SEQUENCE, &t) || rb.len != 0 || r.len != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	rb = der_in(&t);
 	if (der_expect(&rb, DER_OID, &type) ||
 	    der_expect(&rb, DER_OCTET, &octet) || rb.len != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	if (!DER_OID_IS(((struct der_bytes){ type.val, type.len }),
 			der_oid_ocsp_basic))
-		return refuse(err, errlen, "the OCSP response is not a basic OCSP response");
+		return der_refuse(err, errlen, "the OCSP response is not a basic OCSP response");
 
 	b = der_in(&octet);
 	if (der_expect(&b, DER_SEQUENCE, &t) || b.len != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	b = der_in(&t);
 	if (der_expect(&b, DER_SEQUENCE, &tbs) ||
 	    der_expect(&b, DER_SEQUENCE, &alg) ||
 	    der_expect(&b, DER_BIT_STRING, &sig) || sig.len < 1 ||
 	    sig.val[0] != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	br->tbs = (struct der_bytes){ tbs.hdr, tbs.tlv_len };
 	br->sig = (struct der_bytes){ sig.val + 1, sig.len - 1 };
 	a = der_in(&alg);
 	if (der_expect(&a, DER_OID, &oid))
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	br->sig_alg = (struct der_bytes){ oid.val, oid.len };
 	if (der_peek(&b, DER_CTX(0))) {
 		struct der c;
 
 		if (der_next(&b, &t))
-			return refuse(err, errlen, "the OCSP response is not valid DER");
+			return der_refuse(err, errlen, "the OCSP response is not valid DER");
 		c = der_in(&t);
 		if (der_expect(&c, DER_SEQUENCE, &t) || c.len != 0)
-			return refuse(err, errlen, "the OCSP response is not valid DER");
+			return der_refuse(err, errlen, "the OCSP response is not valid DER");
 		br->certs = der_in(&t);
 	}
 	if (b.len != 0)
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 
 	/* ResponseData ::= SEQUENCE { [0] version OPTIONAL, responderID,
 	 *     producedAt, responses, [1] extensions OPTIONAL } */
 	r = der_in(&tbs);
 	if (der_peek(&r, DER_CTX(0)) && der_next(&r, &t))
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	if (der_next(&r, &t) || (t.tag != DER_CTX(1) && t.tag != DER_CTX(2)) ||
 	    der_expect(&r, DER_GENTIME, &t) ||
 	    der_expect(&r, DER_SEQUENCE, &t))
-		return refuse(err, errlen, "the OCSP response is not valid DER");
+		return der_refuse(err, errlen, "the OCSP response is not valid DER");
 	br->responses = der_in(&t);
 	return 0;
 }
@@ -338,7 +323,7 @@ check_signer(const struct ocsp_pair *p, const struct basic_resp *br,
 	if (ret == 0)
 		return 0;
 	if (ret == -ENOTSUP)
-		return refuse(err, errlen,
+		return der_refuse(err, errlen,
 			      "the OCSP response is signed with an algorithm that cannot be verified here");
 	der_name_short(p->issuer->subject, issuer, sizeof(issuer));
 	name[0] = '\0';
@@ -352,18 +337,18 @@ check_signer(const struct ocsp_pair *p, const struct basic_resp *br,
 		der_name_short(rc.subject, name, sizeof(name));
 		if (!der_name_eq(rc.issuer, p->issuer->subject) ||
 		    der_cert_signed_by(&rc, p->issuer->spki) != 0)
-			return refuse(err, errlen,
+			return der_refuse(err, errlen,
 				      "the OCSP response is signed by %s, which %s did not issue; only the issuer or its delegated responder may sign",
 				      name, issuer);
 		if (!rc.ocsp_signing)
-			return refuse(err, errlen,
+			return der_refuse(err, errlen,
 				      "the OCSP response is signed by %s, which %s issued without the OCSPSigning extended key usage",
 				      name, issuer);
 		if (now < rc.not_before || now > rc.not_after) {
 			der_time_format(now > rc.not_after ? rc.not_after :
 							     rc.not_before,
 					when, sizeof(when));
-			return refuse(err, errlen,
+			return der_refuse(err, errlen,
 				      "the OCSP responder certificate %s %s %s",
 				      name,
 				      now > rc.not_after ? "expired on" :
@@ -372,7 +357,7 @@ check_signer(const struct ocsp_pair *p, const struct basic_resp *br,
 		}
 		return 0;
 	}
-	return refuse(err, errlen,
+	return der_refuse(err, errlen,
 		      "the OCSP response is not signed by the issuer (%s) or by a responder it authorised",
 		      issuer);
 }
@@ -462,7 +447,7 @@ ocsp_check_response(const char *chain_pem, const uint8_t *resp,
 	int ret;
 
 	if (resp == NULL || len == 0 || res == NULL)
-		return refuse(err, errlen, "the OCSP response is empty");
+		return der_refuse(err, errlen, "the OCSP response is empty");
 	ret = load_pair(chain_pem, &p, err, errlen);
 	if (ret != 0)
 		return ret;
@@ -479,25 +464,25 @@ ocsp_check_response(const char *chain_pem, const uint8_t *resp,
 		ret = ret < 0 ? ret : 0;
 	}
 	if (ret != 0) {
-		ret = refuse(err, errlen, "the OCSP response is not valid DER");
+		ret = der_refuse(err, errlen, "the OCSP response is not valid DER");
 		goto out;
 	}
 	if (!found) {
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the OCSP response does not cover %s (no single response for its serial number and issuer)",
 			     p.leaf_name);
 		goto out;
 	}
 	if (res->this_update > now + OCSP_SKEW_S) {
 		der_time_format(res->this_update, when, sizeof(when));
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the OCSP response for %s is not valid before %s (thisUpdate in the future; check the clocks)",
 			     p.leaf_name, when);
 		goto out;
 	}
 	if (res->next_update != 0 && res->next_update < now) {
 		der_time_format(res->next_update, when, sizeof(when));
-		ret = refuse(err, errlen,
+		ret = der_refuse(err, errlen,
 			     "the OCSP response for %s is stale: its nextUpdate %s has passed",
 			     p.leaf_name, when);
 		goto out;
