@@ -29,6 +29,8 @@
 #include "ctl/ctl_server.h"
 #include "lcore/worker.h"
 #include "stats/stats.h"
+#include "tls/tls_conn.h"
+#include "tls/tls_ctx.h"
 
 #define PROG "rampart-dataplane"
 #define ARP_INBOX_SIZE 1024
@@ -45,6 +47,7 @@ struct dataplane {
 	struct ctl_server ctl;
 	struct ctl_dp ctl_dp;
 	struct cfg_live live;
+	bool tls_ready;                 /* tls_lib_init done */
 };
 
 static volatile bool quit_flag;
@@ -214,6 +217,17 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			rc = diag_echo_start(&w->net, dp->opt.echo_port);
 		if (rc == 0 && dp->opt.chargen_port != 0)
 			rc = diag_chargen_start(&w->net, dp->opt.chargen_port);
+		if (rc == 0 && dp->opt.https_port != 0) {
+			struct tls_params tlp = {
+				.port = dp->opt.https_port,
+				.handshake_timeout_ms =
+					dp->opt.tls_handshake_timeout_ms,
+				.max_handshakes = dp->opt.tls_max_handshakes,
+			};
+
+			w->tls = tls_lcore_start(&w->net, &tlp, &dp->live, i,
+						 &rc);
+		}
 		if (rc != 0) {
 			snprintf(err, errlen, "TCP stack of lcore %u: %s",
 				 w->lcore_id, strerror(-rc));
@@ -312,8 +326,12 @@ teardown(struct dataplane *dp)
 	for (i = 0; i < dp->nb_ports; i++)
 		port_close(dp->ports[i]);
 	rte_mempool_free(dp->pool);
-	/* Workers and the control thread are gone: no reader is left. */
+	/* Workers and the control thread are gone: no reader is left. The
+	 * last snapshot takes its TLS contexts with it, before wolfSSL's
+	 * global state goes. */
 	cfg_live_fini(&dp->live);
+	if (dp->tls_ready)
+		tls_lib_fini();
 }
 
 int
@@ -359,6 +377,13 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	rc = cfg_live_init(&dp.live);
+	if (rc == 0) {
+		rc = tls_lib_init();
+		dp.tls_ready = rc == 0;
+		if (rc != 0)
+			snprintf(err, sizeof(err), "wolfSSL failed to "
+				 "initialise");
+	}
 	if (rc == 0)
 		rc = alloc_workers(&dp);
 	if (rc == 0)
@@ -380,6 +405,8 @@ main(int argc, char **argv)
 		printf(PROG ": tcp echo on port %u\n", dp.opt.echo_port);
 	if (dp.opt.chargen_port != 0)
 		printf(PROG ": tcp chargen on port %u\n", dp.opt.chargen_port);
+	if (dp.opt.https_port != 0)
+		printf(PROG ": tls on port %u\n", dp.opt.https_port);
 	printf(PROG ": ready ports=%u workers=%u control=%s\n", dp.nb_ports,
 	       dp.nb_workers, dp.opt.control ? dp.opt.control : "none");
 	fflush(stdout);

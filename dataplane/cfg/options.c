@@ -9,6 +9,7 @@
 
 #include "net/tcp.h"
 #include "options.h"
+#include "tls/tls_conn.h"
 
 void
 dp_options_usage(const char *prog)
@@ -17,7 +18,9 @@ dp_options_usage(const char *prog)
 	       "[--gateway ADDR] [--control PATH]\n"
 	       "       [--control-group NAME] [--echo-port PORT] "
 	       "[--chargen-port PORT]\n"
-	       "       [--tcp-max-conns N]\n"
+	       "       [--tcp-max-conns N] [--https-port PORT] "
+	       "[--tls-handshake-timeout MS]\n"
+	       "       [--tls-max-handshakes N]\n"
 	       "\n"
 	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
 	       "order;\n"
@@ -41,6 +44,17 @@ dp_options_usage(const char *prog)
 	       "default)\n"
 	       "  --tcp-max-conns N TCP connections per worker (default "
 	       "16384)\n"
+	       "  --https-port PORT TLS listener on every address (default "
+	       "%u; 0 disables)\n"
+	       "  --tls-handshake-timeout MS\n"
+	       "                    a connection that has not finished its "
+	       "handshake (or,\n"
+	       "                    after it, sent its request) is reset "
+	       "(default %u)\n"
+	       "  --tls-max-handshakes N\n"
+	       "                    handshakes in progress per worker; "
+	       "beyond it new\n"
+	       "                    connections are reset (default %u)\n"
 	       "  --help            this text\n"
 	       "\n"
 	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
@@ -50,7 +64,9 @@ dp_options_usage(const char *prog)
 	       "Example, no NIC and no hugepages:\n"
 	       "  %s -l 0 --no-huge -m 512 --no-shconf --no-pci \\\n"
 	       "     --vdev net_tap0,iface=rp0 -- --ip 192.0.2.10/24\n",
-	       prog, DP_CONTROL_DEFAULT, prog);
+	       prog, DP_CONTROL_DEFAULT, tls_params_default.port,
+	       tls_params_default.handshake_timeout_ms,
+	       tls_params_default.max_handshakes, prog);
 }
 
 static int
@@ -136,7 +152,8 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		 size_t errlen)
 {
 	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
-	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP };
+	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP, OPT_HTTPS,
+	       OPT_TLS_TIMEOUT, OPT_TLS_MAX_HS };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -147,6 +164,11 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		{ "echo-port", required_argument, NULL, OPT_ECHO },
 		{ "chargen-port", required_argument, NULL, OPT_CHARGEN },
 		{ "tcp-max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "https-port", required_argument, NULL, OPT_HTTPS },
+		{ "tls-handshake-timeout", required_argument, NULL,
+		  OPT_TLS_TIMEOUT },
+		{ "tls-max-handshakes", required_argument, NULL,
+		  OPT_TLS_MAX_HS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct group *gr;
@@ -156,6 +178,9 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 
 	memset(o, 0, sizeof(*o));
 	o->tcp_max_conns = tcp_params_default.max_conns;
+	o->https_port = tls_params_default.port;
+	o->tls_handshake_timeout_ms = tls_params_default.handshake_timeout_ms;
+	o->tls_max_handshakes = tls_params_default.max_handshakes;
 	o->control = DP_CONTROL_DEFAULT;
 	o->control_gid = (gid_t)-1;
 	optind = 1;
@@ -235,6 +260,35 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 			}
 			o->tcp_max_conns = (uint32_t)v;
 			break;
+		case OPT_HTTPS:
+			rc = parse_uint(optarg, 0, 65535, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--https-port '%s': a TCP "
+					 "port from 1 to 65535, or 0 to disable "
+					 "TLS", optarg);
+				return -EINVAL;
+			}
+			o->https_port = (uint16_t)v;
+			break;
+		case OPT_TLS_TIMEOUT:
+			rc = parse_uint(optarg, 100, 600000, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--tls-handshake-timeout "
+					 "'%s': milliseconds from 100 to "
+					 "600000", optarg);
+				return -EINVAL;
+			}
+			o->tls_handshake_timeout_ms = (uint32_t)v;
+			break;
+		case OPT_TLS_MAX_HS:
+			rc = parse_uint(optarg, 1, 1u << 20, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--tls-max-handshakes '%s': "
+					 "a number from 1 to 1048576", optarg);
+				return -EINVAL;
+			}
+			o->tls_max_handshakes = (uint32_t)v;
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -253,6 +307,13 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	if (o->echo_port != 0 && o->echo_port == o->chargen_port) {
 		snprintf(err, errlen, "--echo-port and --chargen-port are both "
 			 "%u: give them different ports", o->echo_port);
+		return -EINVAL;
+	}
+	if (o->https_port != 0 && (o->https_port == o->echo_port ||
+				   o->https_port == o->chargen_port)) {
+		snprintf(err, errlen, "--https-port %u is also the %s port: "
+			 "give them different ports", o->https_port,
+			 o->https_port == o->echo_port ? "echo" : "chargen");
 		return -EINVAL;
 	}
 	if (o->nb_ip == 0) {

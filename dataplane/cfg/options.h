@@ -32,6 +32,9 @@ struct dp_options {
 	uint16_t echo_port;             /* 0: off */
 	uint16_t chargen_port;          /* 0: off */
 	uint32_t tcp_max_conns;         /* per worker */
+	uint16_t https_port;            /* 0: no TLS listener */
+	uint32_t tls_handshake_timeout_ms;
+	uint32_t tls_max_handshakes;    /* in progress, per worker */
 };
 
 /*

@@ -38,6 +38,9 @@ struct cfg_snapshot {
 	unsigned int nb_dists;
 	struct cfg_sni exact;           /* "a.example.com" */
 	struct cfg_sni wild;            /* "*.example.com" under "example.com" */
+	const struct cfg_dist *dflt;    /* "default": true, or NULL */
+	void *tls;                      /* cfg_snapshot_set_tls */
+	void (*tls_free)(void *tls);
 };
 
 static void
@@ -142,6 +145,10 @@ snapshot_free(struct cfg_snapshot *s)
 {
 	unsigned int i;
 
+	/* The TLS contexts hold copies of the keys and point into the
+	 * objects below: they go first. */
+	if (s->tls_free != NULL)
+		s->tls_free(s->tls);
 	for (i = 0; i < s->nb_certs; i++)
 		cert_clear(&s->certs[i]);
 	free(s->certs);
@@ -593,6 +600,13 @@ build_dist(const struct cfg_snapshot *s, struct cfg_dist *d,
 		return -EINVAL;
 	}
 	d->enabled = v == NULL || json_is_true(v);
+	v = json_object_get(o, "default");
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
+		set_err(err, errlen, "distribution \"%s\": default must be true "
+			"or false", name);
+		return -EINVAL;
+	}
+	d->is_default = json_is_true(v);
 	rc = dist_aliases(d, json_object_get(o, "aliases"), err, errlen);
 	if (rc != 0)
 		return rc;
@@ -673,6 +687,17 @@ build_index(struct cfg_snapshot *s, char *err, size_t errlen)
 					"distribution \"%s\"", d->name, a,
 					owner->name);
 			return -EEXIST;
+		}
+		if (d->is_default) {
+			if (s->dflt != NULL) {
+				set_err(err, errlen, "distribution \"%s\": "
+					"\"default\": true, but distribution "
+					"\"%s\" is already the default; at "
+					"most one may be", d->name,
+					s->dflt->name);
+				return -EEXIST;
+			}
+			s->dflt = d;
 		}
 		if (!d->has_listen)
 			continue;
@@ -759,6 +784,7 @@ cfg_snapshot_build(uint64_t generation, const json_t *certs,
 			goto fail;
 	}
 	json_object_foreach((json_t *)dists, name, v) {
+		s->dists[s->nb_dists].index = s->nb_dists;
 		rc = build_dist(s, &s->dists[s->nb_dists++], name, v, err,
 				errlen);
 		if (rc != 0)
@@ -853,6 +879,41 @@ cfg_snapshot_find_host(const struct cfg_snapshot *s, const char *host)
 		d = sni_find(&s->wild, parent + 1);
 	}
 	return d != NULL && d->enabled ? d : NULL;
+}
+
+const struct cfg_dist *
+cfg_snapshot_default(const struct cfg_snapshot *s)
+{
+	return s->dflt != NULL && s->dflt->enabled ? s->dflt : NULL;
+}
+
+const struct cfg_dist *
+cfg_snapshot_find_listen(const struct cfg_snapshot *s, uint32_t addr)
+{
+	unsigned int i;
+
+	/* A handful of dedicated addresses per node: a scan is enough. */
+	for (i = 0; i < s->nb_dists; i++)
+		if (s->dists[i].has_listen && s->dists[i].enabled &&
+		    s->dists[i].listen.s_addr == addr)
+			return &s->dists[i];
+	return NULL;
+}
+
+void
+cfg_snapshot_set_tls(struct cfg_snapshot *s, void *ext,
+		     void (*free_fn)(void *ext))
+{
+	if (s->tls_free != NULL)
+		s->tls_free(s->tls);
+	s->tls = ext;
+	s->tls_free = free_fn;
+}
+
+void *
+cfg_snapshot_tls(const struct cfg_snapshot *s)
+{
+	return s->tls;
 }
 
 /* ---------------------------------------------------------------- publication */

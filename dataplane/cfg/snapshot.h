@@ -52,7 +52,9 @@ struct cfg_truststore {
 
 struct cfg_dist {
 	char *name;
+	unsigned int index;             /* position in the snapshot */
 	bool enabled;
+	bool is_default;                /* "default": true; at most one */
 	char **aliases;                 /* lower-case; "*.example.com" allowed */
 	unsigned int nb_aliases;
 	const struct cfg_cert *ecdsa;   /* NULL when not configured */
@@ -114,6 +116,29 @@ const struct cfg_dist *cfg_snapshot_find_dist(const struct cfg_snapshot *s,
  */
 const struct cfg_dist *cfg_snapshot_find_host(const struct cfg_snapshot *s,
 					      const char *host);
+
+/* The enabled distribution marked "default": true, or NULL. */
+const struct cfg_dist *cfg_snapshot_default(const struct cfg_snapshot *s);
+
+/* The enabled distribution whose dedicated listen.address is addr
+ * (network order), or NULL. */
+const struct cfg_dist *cfg_snapshot_find_listen(const struct cfg_snapshot *s,
+						uint32_t addr);
+
+/*
+ * An opaque extension built after cfg_snapshot_build and before
+ * publication: the TLS contexts of dataplane/tls (tls_ctx.h), kept out of
+ * this module so cfg/ stays free of wolfSSL. The snapshot owns ext from
+ * here on and calls free_fn(ext) when its last reference goes, so
+ * contexts live exactly as long as a connection may still use them.
+ * Replaces (and frees) a previous extension. Only before publication:
+ * the control thread holding the only reference.
+ */
+void cfg_snapshot_set_tls(struct cfg_snapshot *s, void *ext,
+			  void (*free_fn)(void *ext));
+
+/* The extension set above, or NULL. Any thread holding the snapshot. */
+void *cfg_snapshot_tls(const struct cfg_snapshot *s);
 
 /*
  * Publication. *slot is the published pointer (NULL before the first

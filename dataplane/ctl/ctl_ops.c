@@ -12,6 +12,7 @@
 #include "controlplane/proto/ctlmsg.h"
 #include "ctl_ops.h"
 #include "stats/stats.h"
+#include "tls/tls_ctx.h"
 
 /* Objects staged on one connection, by kind, each a JSON object mapping
  * a name to what txn_put sent. Closing the connection drops them. */
@@ -203,6 +204,15 @@ op_txn_commit(struct ctl_conn *c, const json_t *req, void *arg)
 		return ctlmsg_error("generation %" JSON_INTEGER_FORMAT
 				    " refused: %s", json_integer_value(gen),
 				    err);
+	/* wolfSSL parses every key and chain here, still off the workers;
+	 * what it refuses refuses the whole generation. */
+	if (tls_snapshot_build(s, dp->nb_workers, dp->live, err,
+			       sizeof(err)) != 0) {
+		cfg_snapshot_put(s);
+		return ctlmsg_error("generation %" JSON_INTEGER_FORMAT
+				    " refused: %s", json_integer_value(gen),
+				    err);
+	}
 	cfg_snapshot_publish(&dp->live->snap, s);
 	return json_pack("{s:b, s:I}", "ok", 1, "generation",
 			 json_integer_value(gen));

@@ -7,6 +7,7 @@
 
 #include "diag/diag.h"
 #include "net/tcp.h"
+#include "tls/tls_conn.h"
 #include "worker.h"
 
 void
@@ -56,6 +57,8 @@ worker_poll(struct worker *w, uint64_t now)
 	arp_tick(nl);
 	tcp_inbox_drain(nl);
 	tcp_timers(nl);
+	if (w->tls != NULL)
+		tls_lcore_poll(w->tls);
 	return total;
 }
 
@@ -111,6 +114,8 @@ void
 worker_fini(struct worker *w)
 {
 	tcp_lcore_fini(&w->net);
+	tls_lcore_stop(w->tls);
+	w->tls = NULL;
 	diag_stop(&w->net);
 	net_lcore_fini(&w->net);
 }

@@ -15,6 +15,8 @@
 
 #define WORKER_DRAIN_US 100
 
+struct tls_lcore;
+
 struct worker_rxq {
 	struct port *port;
 	uint64_t rx_packets;    /* owner writes (relaxed), anyone reads */
@@ -31,6 +33,9 @@ struct worker {
 	/* Published configuration (RCU, read-only here); NULL in tests
 	 * that step the worker without one. */
 	const struct cfg_live *cfg;
+	/* The HTTPS engine (tls/tls_conn.h); NULL when TLS is off or in
+	 * tests without one. */
+	struct tls_lcore *tls;
 } __rte_cache_aligned;
 
 /*
@@ -52,7 +57,8 @@ unsigned int worker_poll(struct worker *w, uint64_t now);
  * iterations without a reference) and unregisters before returning. */
 int worker_main(void *arg);
 
-/* Free what the worker still holds; after it stopped. */
+/* Free what the worker still holds (TCP connections, then the TLS
+ * sessions they carried); after it stopped. */
 void worker_fini(struct worker *w);
 
 #endif /* RAMPART_LCORE_WORKER_H */

@@ -83,6 +83,31 @@
 	X(tcp_nomem)            /* mbuf allocation failed */ \
 	X(tcp_steered)          /* handed to the owning worker */ \
 	X(tcp_steer_dropped)    /* owner's inbox full */ \
+	X(tls_handshakes)       /* full handshakes completed */ \
+	X(tls_resumed)          /* handshakes resumed from a ticket */ \
+	X(tls_handshake_failures) /* every failed handshake; by cause: */ \
+	X(tls_fail_timeout)     /* handshake or request not done in time */ \
+	X(tls_fail_bad_hello)   /* not a TLS ClientHello, or oversized */ \
+	X(tls_fail_unknown_sni) /* no distribution and no default */ \
+	X(tls_fail_protocol_version) /* no common protocol version */ \
+	X(tls_fail_handshake)   /* no common suite/group, bad messages */ \
+	X(tls_fail_bad_certificate) /* viewer certificate refused (mTLS) */ \
+	X(tls_fail_other)       /* peer reset, alerts, internal errors */ \
+	X(tls_refused_busy)     /* reset: handshake cap or pool exhausted */ \
+	X(tls_staples_served)   /* handshakes that carried an OCSP staple */ \
+	X(tls_mtls_ok)          /* viewer certificate verified */ \
+	X(tls_mtls_none)        /* mTLS optional and no certificate sent */ \
+	X(tls_mtls_failed)      /* optional: certificate sent, not verified */ \
+	X(tls_v12) \
+	X(tls_v13) \
+	X(tls_aes128gcm)        /* suite mix, by bulk cipher */ \
+	X(tls_aes256gcm) \
+	X(tls_chacha20) \
+	X(tls_cbc)              /* TLSv1.2_2019's CBC suites */ \
+	X(tls_tickets_renewed)  /* ticket opened with an older ring key */ \
+	X(tls_renegotiation_refused) /* client asked to renegotiate */ \
+	X(tls_active)           /* gauge: established TLS connections */ \
+	X(tls_heap_bytes)       /* gauge: wolfSSL heap held by the worker */ \
 	X(busy_cycles)          /* TSC cycles of poll loops that did work */ \
 	X(idle_cycles)          /* TSC cycles of empty poll loops */ \
 	X(loops)

@@ -139,6 +139,42 @@ test_control_group(void **state)
 		     "needs a value");
 }
 
+/* TLS: on by default on 443; a port, a timeout and a cap can be set;
+ * bad values and a clash with a diagnostic port are refused. */
+static void
+test_tls(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", NULL), 0);
+	assert_int_equal(o.https_port, 443);
+	assert_int_equal(o.tls_handshake_timeout_ms, 10000);
+	assert_int_equal(o.tls_max_handshakes, 1024);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--https-port", "8443",
+			       "--tls-handshake-timeout", "2500",
+			       "--tls-max-handshakes", "64", NULL), 0);
+	assert_int_equal(o.https_port, 8443);
+	assert_int_equal(o.tls_handshake_timeout_ms, 2500);
+	assert_int_equal(o.tls_max_handshakes, 64);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--https-port", "0",
+			       NULL), 0);
+	assert_int_equal(o.https_port, 0);
+
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--https-port", "65536",
+			   NULL), "--https-port '65536'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--https-port", "-1",
+			   NULL), "--https-port '-1'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--tls-handshake-timeout",
+			   "5", NULL), "--tls-handshake-timeout '5'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--tls-max-handshakes",
+			   "0", NULL), "--tls-max-handshakes '0'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--echo-port", "443",
+			   NULL), "--https-port 443 is also the echo port");
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--echo-port", "443",
+			       "--https-port", "0", NULL), 0);
+}
+
 int
 main(void)
 {
@@ -147,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_too_many_ports),
 		cmocka_unit_test(test_control_group),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

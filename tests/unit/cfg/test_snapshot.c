@@ -423,6 +423,85 @@ test_publish_refcount(void **state)
 	rcu_unregister_thread();
 }
 
+/* "default": true marks the distribution for clients without SNI or with
+ * unknown names; at most one; the dedicated-address lookup finds the
+ * distribution listening there; both skip a disabled distribution. */
+static void
+test_default_and_listen(void **state)
+{
+	struct objs *o = *state;
+	json_t *other = dist("other", "other.example.com", NULL, "shop-ec",
+			     NULL);
+	struct cfg_snapshot *s;
+
+	json_object_del(other, "listen");
+	json_object_set_new(o->dists, "other", other);
+	s = build(o, 3);
+	assert_non_null(s);
+	assert_null(cfg_snapshot_default(s));
+	assert_string_equal(cfg_snapshot_find_listen(s,
+				htonl(0xc633640a))->name, "shop");
+	assert_null(cfg_snapshot_find_listen(s, htonl(0xc633640b)));
+	/* Positions are what the TLS contexts are indexed by. */
+	assert_ptr_equal(cfg_snapshot_dist(s, cfg_snapshot_find_dist(s,
+				"other")->index),
+			 cfg_snapshot_find_dist(s, "other"));
+	cfg_snapshot_put(s);
+
+	json_object_set_new(other, "default", json_true());
+	s = build(o, 4);
+	assert_non_null(s);
+	assert_string_equal(cfg_snapshot_default(s)->name, "other");
+	assert_true(cfg_snapshot_find_dist(s, "other")->is_default);
+	assert_false(cfg_snapshot_find_dist(s, "shop")->is_default);
+	cfg_snapshot_put(s);
+
+	json_object_set_new(other, "enabled", json_false());
+	s = build(o, 5);
+	assert_non_null(s);
+	assert_null(cfg_snapshot_default(s));
+	cfg_snapshot_put(s);
+	json_object_set_new(other, "enabled", json_true());
+
+	json_object_set_new(json_object_get(o->dists, "shop"), "default",
+			    json_true());
+	expect_refused(o, "is already the default", "at most one");
+	json_object_set_new(other, "default", json_string("yes"));
+	expect_refused(o, "distribution \"other\": default must be", NULL);
+}
+
+static int tls_freed;
+
+static void
+fake_tls_free(void *ext)
+{
+	assert_ptr_equal(ext, &tls_freed);
+	tls_freed++;
+}
+
+/* The TLS extension is owned by the snapshot: freed with its last
+ * reference (so contexts outlive the connections that use them), and
+ * freed when replaced. */
+static void
+test_tls_extension(void **state)
+{
+	struct objs *o = *state;
+	struct cfg_snapshot *s = build(o, 6), *ref;
+
+	assert_non_null(s);
+	assert_null(cfg_snapshot_tls(s));
+	tls_freed = 0;
+	cfg_snapshot_set_tls(s, &tls_freed, fake_tls_free);
+	assert_ptr_equal(cfg_snapshot_tls(s), &tls_freed);
+	cfg_snapshot_set_tls(s, &tls_freed, fake_tls_free);
+	assert_int_equal(tls_freed, 1);         /* the replaced one */
+	ref = cfg_snapshot_get(s);
+	cfg_snapshot_put(s);
+	assert_int_equal(tls_freed, 1);         /* a connection holds it */
+	cfg_snapshot_put(ref);
+	assert_int_equal(tls_freed, 2);
+}
+
 int
 main(void)
 {
@@ -441,6 +520,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_publish_refcount, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_default_and_listen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tls_extension, setup,
 						teardown),
 	};
 

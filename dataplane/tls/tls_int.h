@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside tls/ only: the per-connection and per-lcore state that the
+ * connection engine (tls_conn.c) owns and the context callbacks
+ * (tls_ctx.c: tickets, staples, client certificates, ALPN) read. A
+ * connection is found from its WOLFSSL through the I/O context pointer
+ * (wolfSSL_GetIOReadCtx), so no ex_data slot and no lookup is needed.
+ */
+#ifndef RAMPART_TLS_INT_H
+#define RAMPART_TLS_INT_H
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "cfg/live.h"
+#include "net/net.h"
+#include "net/tcp.h"
+#include "tls_conn.h"
+#include "tls_hello.h"
+
+enum tls_state {
+	TLS_S_FREE,
+	TLS_S_HELLO,            /* buffering the ClientHello */
+	TLS_S_HANDSHAKE,        /* wolfSSL_accept in progress */
+	TLS_S_REQUEST,          /* temporary: reading the request head */
+	TLS_S_RESPOND,          /* temporary: writing the fixed response */
+	TLS_S_CLOSING,          /* close_notify/FIN queued; ssl freed */
+};
+
+enum tls_mtls_result { TLS_MTLS_OFF, TLS_MTLS_OK, TLS_MTLS_NONE,
+		       TLS_MTLS_FAILED };
+
+struct tls_lcore;
+
+struct tls_conn {
+	/* Deadline FIFO (handshake or request timeout) while in_fifo; the
+	 * free list (next only) while TLS_S_FREE. */
+	struct tls_conn *next, *prev;
+	struct tls_lcore *tl;
+	struct tcp_conn *tcp;
+	WOLFSSL *ssl;
+	struct cfg_snapshot *snap;      /* own reference while ssl lives */
+	const struct cfg_dist *dist;
+	const struct cfg_cert *cert;
+	/* Received bytes wolfSSL has not read yet: a chain of one-segment
+	 * mbufs, rx_off bytes of the head already consumed. */
+	struct rte_mbuf *rx_head, *rx_tail;
+	uint32_t rx_len;
+	uint16_t rx_off;
+	uint16_t req_len;               /* request-head bytes seen */
+	/* Record boundaries of the bytes handed to wolfSSL (io_recv), to
+	 * refuse renegotiation: see rec_scan in tls_conn.c. */
+	uint16_t rec_body;              /* body bytes left in this record */
+	uint8_t rec_hdr;                /* header bytes seen (0..4) */
+	uint8_t rec_len_hi;
+	bool handshake_done;            /* no handshake record may follow */
+	bool reneg_refused;
+	uint64_t deadline;              /* TSC */
+	uint8_t state;                  /* enum tls_state */
+	uint8_t crlf;                   /* progress through "\r\n\r\n" */
+	uint8_t mtls;                   /* enum tls_mtls_result */
+	bool in_fifo;
+	bool peer_closed;
+	bool status_request;            /* the hello asked for a staple */
+	bool stapled;                   /* our status callback supplied one */
+	bool active;                    /* counted in tls_active */
+	bool failed;                    /* already counted as a failure */
+	bool got_bytes;
+};
+
+struct tls_lcore {
+	struct net_lcore *nl;
+	struct cfg_live *live;
+	unsigned int worker;
+	struct tls_params p;
+	uint64_t timeout_tsc;
+	struct tls_conn *pool;
+	uint32_t pool_size;
+	struct tls_conn *free;
+	struct tls_conn fifo;           /* sentinel of the deadline FIFO */
+	uint32_t nb_handshaking;        /* in HELLO or HANDSHAKE */
+	/* Linearised ClientHello; also the request and response buffer. */
+	uint8_t scratch[TLS_HELLO_MAX];
+};
+
+/* The connection behind ssl (its I/O context). */
+static inline struct tls_conn *
+tls_conn_of(WOLFSSL *ssl)
+{
+	return wolfSSL_GetIOReadCtx(ssl);
+}
+
+/* Install the engine's I/O callbacks on a new context (tls_conn.c). */
+void tls_conn_set_io(WOLFSSL_CTX *ctx);
+
+#endif /* RAMPART_TLS_INT_H */
