@@ -472,15 +472,9 @@ count_established(struct tls_conn *tc)
 		dpc_inc(cnt, DPC_tls_chacha20);
 	else
 		dpc_inc(cnt, DPC_tls_cbc);
-	/* A full handshake that asked for a staple on a stapling context got
-	 * one when status_cb handed it over, or, without asking us, from the
-	 * copy wolfSSL 5.5.4 keeps in the context's OCSP cache until its
-	 * nextUpdate (then our cache holds it too). The one over-count: a
-	 * staple wolfSSL refuses to validate (docs/TLS.md). */
-	if (!resumed && tc->status_request && tc->dist->mtls == CFG_MTLS_OFF &&
-	    (tc->stapled || cfg_staples_lookup(tc->tl->live->staples,
-					       tc->cert->fingerprint,
-					       (int64_t)time(NULL)) != NULL))
+	/* Patch 0003 has wolfSSL ask status_cb on every handshake that wants
+	 * a staple and send what it returns: stapled is exact. */
+	if (!resumed && tc->stapled)
 		dpc_inc(cnt, DPC_tls_staples_served);
 
 	tc->mtls = TLS_MTLS_OFF;

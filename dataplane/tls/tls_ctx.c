@@ -2,15 +2,20 @@
 #include "tls_int.h"            /* wolfssl/options.h first */
 
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/types.h>
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "tls_ctx.h"
 #include "tls_ticket.h"
@@ -54,6 +59,7 @@ static const struct {
 struct tls_dist_ctx {
 	WOLFSSL_CTX **ecdsa;            /* [nb_workers] or NULL */
 	WOLFSSL_CTX **rsa;
+	uint8_t ticket_binding[16];     /* TICKET_BIND_LEN, see below */
 };
 
 struct tls_snap {
@@ -114,12 +120,92 @@ tls_heap_bytes(void)
 	return heap_bytes;
 }
 
+/* ---------------------------------------------------------------- seeds */
+
+#ifndef WC_RNG_SEED_CB
+#error "wolfSSL must be built with -DWC_RNG_SEED_CB (tools/setup-deps)"
+#endif
+
+/*
+ * Every WOLFSSL instantiates its own Hash-DRBG in wolfSSL_new, and
+ * wolfSSL's seed source opens, reads and closes /dev/urandom for it: three
+ * syscalls per connection on a worker. Seeds come instead from a ChaCha20
+ * generator per thread, keyed once from getrandom(2) when the thread first
+ * needs a seed (a worker's first handshake), then with fast key erasure:
+ * each draw runs ChaCha20 under the current key with a zero nonce, the
+ * first 32 bytes of keystream replace the key and the rest is the seed.
+ *
+ * Why this is sound: a seed is keystream under a uniformly random 256-bit
+ * key that is used for one draw only, so it is indistinguishable from
+ * random without that key (the kernel's getrandom is the same
+ * construction); the key in memory never yields seeds already handed out
+ * (forward secrecy), and the DRBG still mixes in its own nonce and
+ * personalisation. Threads share nothing: no lock, no two threads on one
+ * stream. A forked child would inherit the forking thread's key, so the
+ * child forgets it and draws a fresh one.
+ */
+#define SEED_CHUNK 256
+
+struct seed_gen {
+	unsigned char key[crypto_stream_chacha20_KEYBYTES];
+	bool keyed;
+};
+
+static __thread struct seed_gen seed_gen;
+
+static void
+seed_forget(void)
+{
+	sodium_memzero(&seed_gen, sizeof(seed_gen));
+}
+
+static int
+seed_key(struct seed_gen *g)
+{
+	ssize_t n;
+
+	do
+		n = getrandom(g->key, sizeof(g->key), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(g->key))
+		return -1;
+	g->keyed = true;
+	return 0;
+}
+
+static int
+seed_cb(OS_Seed *os, byte *out, word32 sz)
+{
+	static const unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
+	unsigned char ks[crypto_stream_chacha20_KEYBYTES + SEED_CHUNK];
+	struct seed_gen *g = &seed_gen;
+
+	(void)os;
+	if (!g->keyed && seed_key(g) != 0)
+		return -1;
+	while (sz > 0) {
+		word32 n = sz < SEED_CHUNK ? sz : SEED_CHUNK;
+
+		crypto_stream_chacha20(ks, sizeof(g->key) + n, nonce, g->key);
+		memcpy(g->key, ks, sizeof(g->key));
+		memcpy(out, ks + sizeof(g->key), n);
+		out += n;
+		sz -= n;
+	}
+	sodium_memzero(ks, sizeof(ks));
+	return 0;
+}
+
 int
 tls_lib_init(void)
 {
-	if (wolfSSL_SetAllocators(heap_malloc, heap_free, heap_realloc) != 0)
+	if (sodium_init() < 0 ||
+	    pthread_atfork(NULL, NULL, seed_forget) != 0 ||
+	    wolfSSL_SetAllocators(heap_malloc, heap_free, heap_realloc) != 0 ||
+	    wolfSSL_Init() != WOLFSSL_SUCCESS)
 		return -EIO;
-	return wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -EIO;
+	/* After wolfSSL_Init, which installs wc_GenerateSeed. */
+	return wc_SetSeed_Cb(seed_cb) == 0 ? 0 : -EIO;
 }
 
 void
@@ -131,10 +217,101 @@ tls_lib_fini(void)
 /* ---------------------------------------------------------------- callbacks */
 
 /*
+ * A ticket resumes only on the distribution that issued it, under the same
+ * policy and mTLS settings. The ring is shared by every distribution and a
+ * resumed session skips certificate verification: without the binding a
+ * ticket from a distribution without mTLS resumes, with no client
+ * certificate, on one that requires it; and one issued under a weaker
+ * policy resumes under a stricter one (wolfSSL only checks the ticket's
+ * suite against the client's list). The binding is a hash of the
+ * distribution's name, policy, mTLS mode and the trust store's contents
+ * (CAs and CRL: a CRL update that revokes a viewer must also stop that
+ * viewer's tickets), sealed after wolfSSL's state inside the AEAD, so a
+ * client cannot move it. It is computed once per snapshot, off the
+ * workers. Hot swaps of certificates keep it; changing the policy, the
+ * mTLS settings or the trust store, or renaming, falls back to full
+ * handshakes.
+ */
+#define TICKET_BIND_LEN 16
+#define TICKET_OPEN_MAX 512     /* wolfSSL's state is about 100 bytes */
+
+static int
+ticket_binding(const struct cfg_dist *d, uint8_t out[TICKET_BIND_LEN])
+{
+	static const char label[] = "rampart ticket binding v2";
+	const uint8_t modes[2] = { (uint8_t)tls_policy_of(d),
+				   (uint8_t)d->mtls };
+	const struct cfg_truststore *ts =
+		d->mtls != CFG_MTLS_OFF ? d->trust_store : NULL;
+	const char *parts[3] = {
+		ts != NULL ? ts->name : "",
+		ts != NULL ? ts->ca_pem : "",
+		ts != NULL && ts->crl_pem != NULL ? ts->crl_pem : "",
+	};
+	uint8_t h[WC_SHA256_DIGEST_SIZE];
+	wc_Sha256 sha;
+	unsigned int i;
+	int rc;
+
+	if (wc_InitSha256(&sha) != 0)
+		return -EIO;
+	rc = wc_Sha256Update(&sha, (const byte *)label, sizeof(label));
+	if (rc == 0)
+		rc = wc_Sha256Update(&sha, (const byte *)d->name,
+				     (word32)strlen(d->name) + 1);
+	if (rc == 0)
+		rc = wc_Sha256Update(&sha, modes, sizeof(modes));
+	for (i = 0; rc == 0 && i < 3; i++)
+		rc = wc_Sha256Update(&sha, (const byte *)parts[i],
+				     (word32)strlen(parts[i]) + 1);
+	if (rc == 0)
+		rc = wc_Sha256Final(&sha, h);
+	wc_Sha256Free(&sha);
+	if (rc != 0)
+		return -EIO;
+	memcpy(out, h, TICKET_BIND_LEN);
+	return 0;
+}
+
+/* Open a ticket in a copy: one sealed for another distribution is then
+ * refused with its bytes untouched, as wolfSSL may offer the same ticket
+ * again (once per candidate suite). */
+static enum tls_ticket_rc
+ticket_open_bound(const struct cfg_ticket_ring *ring,
+		  const uint8_t want[TICKET_BIND_LEN], const uint8_t *name,
+		  const uint8_t *iv, const uint8_t *mac, uint8_t *ticket,
+		  size_t in_len, size_t *out_len)
+{
+	uint8_t buf[TICKET_OPEN_MAX];
+	enum tls_ticket_rc rc;
+	size_t out = 0;
+
+	if (in_len <= TICKET_BIND_LEN || in_len > sizeof(buf))
+		return TLS_TICKET_REJECT;
+	memcpy(buf, ticket, in_len);
+	rc = tls_ticket_open(ring, name, iv, mac, buf, in_len, &out);
+	if (rc == TLS_TICKET_OK || rc == TLS_TICKET_RENEW) {
+		if (out <= TICKET_BIND_LEN ||
+		    memcmp(buf + out - TICKET_BIND_LEN, want,
+			   TICKET_BIND_LEN) != 0) {
+			rc = TLS_TICKET_REJECT;
+		} else {
+			*out_len = out - TICKET_BIND_LEN;
+			memcpy(ticket, buf, *out_len);
+		}
+	}
+	/* Session secrets must not linger on the worker's stack. */
+	explicit_bzero(buf, in_len);
+	return rc;
+}
+
+/*
  * Session tickets (TLS 1.2 tickets and TLS 1.3 PSK tickets) sealed with
- * the ring the control plane rotates; tls_ticket.c holds the rules. The
- * ring is read through RCU: the worker is online and does not keep it
- * past this call.
+ * the ring the control plane rotates; tls_ticket.c holds the rules, the
+ * binding above says where a ticket may resume. The ring is read through
+ * RCU: the worker is online and does not keep it past this call. On
+ * encryption *out_len holds the room wolfSSL gives (its state plus
+ * padding).
  */
 static int
 ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
@@ -146,21 +323,30 @@ ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	const struct cfg_ticket_ring *ring =
 		cfg_ticket_ring_current(&live->tickets);
 	struct tls_conn *tc = tls_conn_of(ssl);
+	const struct tls_snap *t;
+	const uint8_t *bind;
 	enum tls_ticket_rc rc;
 	size_t out = 0;
 
-	if (ring == NULL || in_len < 0)
-		return WOLFSSL_TICKET_RET_FATAL;
+	if (ring == NULL || in_len < 0 || tc == NULL || tc->dist == NULL ||
+	    (t = cfg_snapshot_tls(tc->snap)) == NULL ||
+	    tc->dist->index >= t->nb_dists)
+		return enc ? WOLFSSL_TICKET_RET_FATAL :
+			     WOLFSSL_TICKET_RET_REJECT;
+	bind = t->dists[tc->dist->index].ticket_binding;
 	if (enc) {
+		if (*out_len < in_len + TICKET_BIND_LEN)
+			return WOLFSSL_TICKET_RET_FATAL;
+		memcpy(ticket + in_len, bind, TICKET_BIND_LEN);
 		/* The session's own DRBG: no syscall for the IV. */
 		if (wc_RNG_GenerateBlock(wolfSSL_GetRNG(ssl), iv,
 					 TLS_TICKET_IV_LEN) != 0)
 			return WOLFSSL_TICKET_RET_FATAL;
 		rc = tls_ticket_seal(ring, name, iv, mac, ticket,
-				     (size_t)in_len, &out);
+				     (size_t)in_len + TICKET_BIND_LEN, &out);
 	} else {
-		rc = tls_ticket_open(ring, name, iv, mac, ticket,
-				     (size_t)in_len, &out);
+		rc = ticket_open_bound(ring, bind, name, iv, mac, ticket,
+				       (size_t)in_len, &out);
 	}
 	switch (rc) {
 	case TLS_TICKET_OK:
@@ -168,8 +354,7 @@ ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 		return WOLFSSL_TICKET_RET_OK;
 	case TLS_TICKET_RENEW:
 		*out_len = (int)out;
-		if (tc != NULL)
-			dpc_inc(&tc->tl->nl->cnt, DPC_tls_tickets_renewed);
+		dpc_inc(&tc->tl->nl->cnt, DPC_tls_tickets_renewed);
 		return WOLFSSL_TICKET_RET_CREATE;
 	case TLS_TICKET_REJECT:
 		return WOLFSSL_TICKET_RET_REJECT;
@@ -179,11 +364,16 @@ ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 }
 
 /*
- * OCSP stapling, OpenSSL-compatible route: wolfSSL asks for the response
- * of the certificate this context serves; we hand it a copy of the cached
- * staple (wolfSSL frees it with XFREE after checking it against the
- * issuer). Returning non-zero means "no staple": the handshake goes on
- * without one.
+ * OCSP stapling, OpenSSL-compatible route. Our wolfSSL (patch 0003,
+ * crypto/wolfssl/README.md) asks this callback on every handshake that
+ * requests a staple and sends what it sets unchanged: no per-context cache,
+ * no re-verification (the control plane verified the response before
+ * pushing it) and no need for the issuer in the context. So the staple is
+ * whatever the shared cache holds for the certificate being served now:
+ * replaced or withdrawn staples reach the next handshake, and
+ * cfg_staples_lookup never returns one past its nextUpdate. wolfSSL copies
+ * the response and frees ours with XFREE. Returning non-zero means "no
+ * staple": the handshake goes on without one.
  */
 static int
 status_cb(WOLFSSL *ssl, void *arg)
@@ -275,27 +465,10 @@ policy_suites(enum tls_policy p)
 	return SUITES_13 ":" SUITES_12_AEAD;
 }
 
-/* The PEM after the leaf: the intermediates (and a root if the chain
- * carries one), or NULL when the chain holds the leaf only. */
-static const char *
-chain_issuers(const char *chain)
-{
-	static const char end[] = "-----END CERTIFICATE-----";
-	const char *p = strstr(chain, end);
-
-	if (p == NULL)
-		return NULL;
-	p = strstr(p + sizeof(end) - 1, "-----BEGIN CERTIFICATE-----");
-	return p;
-}
-
 /*
- * One context for certificate c of distribution d. The issuer of the leaf
- * is loaded as a CA only when the context staples: wolfSSL 5.5.4 needs it
- * to build the OCSP CertID (TLS 1.3 status_request fails the handshake
- * without it). With mTLS on, that same certificate manager verifies
- * viewer certificates, and the server's issuer would become a trust
- * anchor for them; so mTLS contexts do not staple (docs/TLS.md).
+ * One context for certificate c of distribution d. Every context staples
+ * (status_cb); none loads the server's own issuer, so with mTLS the
+ * certificate manager holds the trust store's CAs and nothing else.
  */
 static WOLFSSL_CTX *
 build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
@@ -303,7 +476,6 @@ build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
 {
 	enum tls_policy pol = tls_policy_of(d);
 	WOLFSSL_CTX *ctx;
-	const char *issuers;
 	const char *what = "creating the context";
 
 	ctx = wolfSSL_CTX_new(pol == TLS_POLICY_13_2025 ?
@@ -350,22 +522,14 @@ build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
 	wolfSSL_CTX_set_TicketHint(ctx, TLS_TICKET_LIFETIME_S);
 	wolfSSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME_S);
 	wolfSSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	what = "enabling OCSP stapling";
+	if (wolfSSL_CTX_set_tlsext_status_cb(ctx, status_cb) != WOLFSSL_SUCCESS)
+		goto fail;
 	/* Renegotiation stays off: wolfSSL_CTX_UseSecureRenegotiation is
 	 * never called, so the server only sends the RFC 5746
 	 * renegotiation_info and refuses a renegotiating ClientHello. */
 
 	if (d->mtls == CFG_MTLS_OFF) {
-		issuers = chain_issuers(c->chain_pem);
-		if (issuers != NULL) {
-			what = "loading the leaf's issuer for OCSP stapling";
-			if (wolfSSL_CTX_load_verify_buffer(ctx,
-					(const unsigned char *)issuers,
-					(long)strlen(issuers),
-					WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-			    wolfSSL_CTX_set_tlsext_status_cb(ctx, status_cb) !=
-			    WOLFSSL_SUCCESS)
-				goto fail;
-		}
 		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
 	} else {
 		const struct cfg_truststore *ts = d->trust_store;
@@ -385,12 +549,23 @@ build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
 					WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
 				goto fail;
 		}
-		if (d->mtls == CFG_MTLS_REQUIRED)
+		/* Required: FAIL_IF_NO_PEER_CERT alone makes wolfSSL 5.5.4
+		 * refuse a TLS 1.2 client without a certificate only at its
+		 * ClientKeyExchange, and silently (no alert: the viewer sees
+		 * the connection drop). Mutual auth refuses the empty
+		 * Certificate message itself with handshake_failure (TLS 1.2)
+		 * or certificate_required (TLS 1.3); resumption, which
+		 * carries no Certificate, is unaffected. */
+		if (d->mtls == CFG_MTLS_REQUIRED) {
 			wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER |
 				WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-		else
+			what = "requiring a client certificate";
+			if (wolfSSL_CTX_mutual_auth(ctx, 1) != 0)
+				goto fail;
+		} else {
 			wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER,
 					       verify_optional_cb);
+		}
 	}
 	tls_conn_set_io(ctx);
 	return ctx;
@@ -479,6 +654,12 @@ tls_snapshot_build(struct cfg_snapshot *s, unsigned int nb_workers,
 		/* A disabled distribution serves nothing: no contexts. */
 		if (!d->enabled)
 			continue;
+		if (ticket_binding(d, t->dists[i].ticket_binding) != 0) {
+			set_err(err, errlen, "distribution \"%s\": cannot "
+				"derive its ticket binding", d->name);
+			rc = -EIO;
+			break;
+		}
 		if (d->ecdsa != NULL)
 			rc = build_set(&t->dists[i].ecdsa, d, d->ecdsa,
 				       nb_workers, live, err, errlen);

@@ -34,7 +34,10 @@ struct WOLFSSL_CTX;
 /* Security policies by name (the cfg_dist.security_policy values). */
 enum tls_policy { TLS_POLICY_2019, TLS_POLICY_2021, TLS_POLICY_13_2025 };
 
-/* Initialise wolfSSL once per process, before any other tls_ call.
+/* Initialise wolfSSL once per process, before any other tls_ call and
+ * before the workers start: our allocators, and the DRBG seed source of
+ * every session (a ChaCha20 generator per thread, keyed from getrandom on
+ * the thread's first seed; docs/TLS.md), so wolfSSL_new makes no syscall.
  * 0 or -EIO. Main thread. */
 int tls_lib_init(void);
 

@@ -34,6 +34,9 @@ tls_dist_apply opt opt.shop.example.com shop-ec "" \
 
 tls_is_rampart && { tls_stats "$TMP_DIR/stats.before" || die "no stats"; }
 
+# not_served OUT: neither resumed nor answered.
+not_served() { ! grep -qE '^(Reused, |HTTP/1.1 200)' "$1"; }
+
 # client NAME: s_client arguments presenting client certificate NAME.
 client() { echo "-cert $PKI/$1.pem -key $PKI/$1.key"; }
 
@@ -93,6 +96,19 @@ for v in 2 3; do
 			grep -q 'No client certificate CA names sent' "$o"
 	else
 		fail "off TLS 1.$v: no 200"
+	fi
+	# Every distribution shares the ticket ring, and a resumption skips
+	# client verification: a ticket from the distribution without mTLS
+	# must not let a viewer without a certificate into the required one.
+	tls_is_rampart || continue
+	if tls_get "$TMP_DIR/off-ticket-$v.out" shop.example.com "-tls1_$v" \
+		-sess_out "$TMP_DIR/off-$v.sess" && [ -s "$TMP_DIR/off-$v.sess" ]; then
+		o=$TMP_DIR/req-foreign-ticket-$v.out
+		tls_get "$o" req.shop.example.com "-tls1_$v" -sess_in "$TMP_DIR/off-$v.sess"
+		check "TLS 1.$v: a ticket of the mTLS-off distribution is not resumed on the required one ($(grep -m1 -E '^(New|Reused), ' "$o"))" \
+			not_served "$o"
+	else
+		fail "off TLS 1.$v: no ticket saved"
 	fi
 done
 

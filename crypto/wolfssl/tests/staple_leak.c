@@ -15,8 +15,25 @@
  *   left at exit          live bytes once both CTXs are freed and wolfSSL is
  *                         cleaned up: everything here is leaked.
  *
- * Usage: staple_leak CA_PEM LEAF_PEM LEAF_KEY OCSP_RESP_DER [HANDSHAKES]
- * Exit:  0 no leak, 3 leak measured, 1 setup or handshake failure.
+ * Two server routes to the staple:
+ *
+ *   default      the responder route: wolfSSL_CTX_SetOCSP_Cb answers the
+ *                OCSP request wolfSSL builds (the issuer is loaded in the
+ *                server context; wolfSSL verifies and caches the response).
+ *   --status-cb  the OpenSSL-compatible route the dataplane uses:
+ *                wolfSSL_CTX_set_tlsext_status_cb hands over the response,
+ *                with no CA at all in the server context. With our patch
+ *                0003 the callback must be asked on every handshake (no
+ *                cache), and a response that embeds its signer certificate
+ *                is sent as given; otherwise the run fails.
+ *
+ * --tls12 runs TLS 1.2 handshakes instead of TLS 1.3 (staple in the
+ * CertificateStatus message rather than the Certificate extension).
+ *
+ * Usage: staple_leak [--status-cb] [--tls12] CA_PEM LEAF_PEM LEAF_KEY
+ *                    OCSP_RESP_DER [HANDSHAKES]
+ * Exit:  0 no leak, 3 leak measured, 1 setup or handshake failure (or, with
+ *        --status-cb, a handshake that did not ask the callback).
  *
  * Built by crypto/wolfssl/tests/run-staple-leak against a static wolfSSL.
  */
@@ -188,22 +205,55 @@ static unsigned char *read_file(const char *path, int *len)
 
 /* --- handshakes ------------------------------------------------------------- */
 
+/* The OpenSSL-compatible route: hand wolfSSL a heap copy of the response
+ * (it frees it). One responder per process, so a static pointer will do. */
+static struct responder *status_resp;
+
+static int status_cb(WOLFSSL *ssl, void *arg)
+{
+	unsigned char *copy;
+
+	(void)arg;
+	status_resp->calls++;
+	copy = XMALLOC((size_t)status_resp->len, NULL, DYNAMIC_TYPE_OPENSSL);
+	if (copy == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	memcpy(copy, status_resp->der, (size_t)status_resp->len);
+	if (wolfSSL_set_tlsext_status_ocsp_resp(ssl, copy, status_resp->len) !=
+	    WOLFSSL_SUCCESS) {
+		XFREE(copy, NULL, DYNAMIC_TYPE_OPENSSL);
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int use_status_cb, use_tls12;
+
 static WOLFSSL_CTX *server_ctx(const char *ca, const char *cert,
 			       const char *key, struct responder *r)
 {
-	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLSv1_3_server_method());
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(use_tls12 ?
+					   wolfTLSv1_2_server_method() :
+					   wolfTLSv1_3_server_method());
 
 	if (ctx == NULL)
 		return NULL;
-	/* The issuer must be known to the server: TLSX_CSR_Parse() verifies
-	 * its own certificate to build the OCSP request, and the response is
-	 * checked against the issuer before it is stapled. */
 	if (wolfSSL_CTX_use_certificate_file(ctx, cert, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_use_PrivateKey_file(ctx, key, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_load_verify_locations(ctx, ca, NULL) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_EnableOCSPStapling(ctx) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_SetOCSP_Cb(ctx, ocsp_io, ocsp_io_free, r) != WOLFSSL_SUCCESS)
+	    wolfSSL_CTX_use_PrivateKey_file(ctx, key, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
 		goto fail;
+	if (use_status_cb) {
+		/* No CA: the server neither builds a request nor verifies. */
+		status_resp = r;
+		if (wolfSSL_CTX_set_tlsext_status_cb(ctx, status_cb) != WOLFSSL_SUCCESS)
+			goto fail;
+	/* Responder route: the issuer must be known to the server, which
+	 * verifies its own certificate to build the OCSP request, and checks
+	 * the response against the issuer before it is stapled. */
+	} else if (wolfSSL_CTX_load_verify_locations(ctx, ca, NULL) != WOLFSSL_SUCCESS ||
+		   wolfSSL_CTX_EnableOCSPStapling(ctx) != WOLFSSL_SUCCESS ||
+		   wolfSSL_CTX_SetOCSP_Cb(ctx, ocsp_io, ocsp_io_free, r) != WOLFSSL_SUCCESS) {
+		goto fail;
+	}
 	/* Session caches and tickets would hold memory across handshakes and
 	 * blur the per-handshake number. */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
@@ -218,7 +268,9 @@ fail:
 
 static WOLFSSL_CTX *client_ctx(const char *ca)
 {
-	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLSv1_3_client_method());
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(use_tls12 ?
+					   wolfTLSv1_2_client_method() :
+					   wolfTLSv1_3_client_method());
 
 	if (ctx == NULL)
 		return NULL;
@@ -305,9 +357,17 @@ int main(int argc, char **argv)
 	long long warm_bytes, grown;
 	int n = 200, warmup = 2, i, rc = 1;
 
+	for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argc--, argv++) {
+		if (strcmp(argv[1], "--status-cb") == 0)
+			use_status_cb = 1;
+		else if (strcmp(argv[1], "--tls12") == 0)
+			use_tls12 = 1;
+		else
+			break;
+	}
 	if (argc < 5 || argc > 6) {
-		fprintf(stderr, "usage: %s CA_PEM LEAF_PEM LEAF_KEY OCSP_RESP_DER "
-			"[HANDSHAKES]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--status-cb] [--tls12] CA_PEM LEAF_PEM "
+			"LEAF_KEY OCSP_RESP_DER [HANDSHAKES]\n", argv[0]);
 		return 1;
 	}
 	if (argc == 6 && (n = atoi(argv[5])) <= 0) {
@@ -346,14 +406,22 @@ int main(int argc, char **argv)
 		if (handshake(sctx, cctx) != 0)
 			goto out;
 	grown = mem.live_bytes - warm_bytes;
+	if (use_status_cb && resp.calls != warmup + n) {
+		fprintf(stderr, "staple_leak: the status callback was asked %d "
+			"times in %d handshakes; the server staples a cached "
+			"response\n", resp.calls, warmup + n);
+		goto out;
+	}
 
 	wolfSSL_CTX_free(cctx);
 	wolfSSL_CTX_free(sctx);
 	cctx = sctx = NULL;
 	wolfSSL_Cleanup();
 
-	printf("handshakes:           %d stapled TLS 1.3 (+%d warm-up), "
-	       "responder calls %d, staple %d bytes\n", n, warmup, resp.calls, resp.len);
+	printf("handshakes:           %d stapled TLS 1.%d (+%d warm-up), "
+	       "%s calls %d, staple %d bytes\n", n, use_tls12 ? 2 : 3, warmup,
+	       use_status_cb ? "status callback" : "responder", resp.calls,
+	       resp.len);
 	printf("growth per handshake: %.1f bytes (%lld bytes over %d)\n",
 	       (double)grown / n, grown, n);
 	printf("left at exit:         %lld bytes in %lld blocks (%lld allocations in all)\n",
