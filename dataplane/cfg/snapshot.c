@@ -141,6 +141,29 @@ cert_clear(struct cfg_cert *c)
 }
 
 static void
+dist_clear(struct cfg_dist *d)
+{
+	unsigned int i;
+
+	free(d->name);
+	free_strv(d->aliases, d->nb_aliases);
+	free(d->security_policy);
+	for (i = 0; i < d->nb_origins; i++) {
+		free(d->origins[i].id);
+		free(d->origins[i].domain);
+	}
+	free(d->origins);
+	for (i = 0; i < d->nb_behaviors; i++)
+		free(d->behaviors[i].path_pattern);
+	free(d->behaviors);
+	free(d->resp_headers.hsts);
+	free(d->resp_headers.frame_options);
+	free(d->resp_headers.referrer_policy);
+	free(d->resp_headers.content_security_policy);
+	json_decref(d->json);
+}
+
+static void
 snapshot_free(struct cfg_snapshot *s)
 {
 	unsigned int i;
@@ -158,12 +181,8 @@ snapshot_free(struct cfg_snapshot *s)
 		free(s->stores[i].crl_pem);
 	}
 	free(s->stores);
-	for (i = 0; i < s->nb_dists; i++) {
-		free(s->dists[i].name);
-		free_strv(s->dists[i].aliases, s->dists[i].nb_aliases);
-		free(s->dists[i].security_policy);
-		json_decref(s->dists[i].json);
-	}
+	for (i = 0; i < s->nb_dists; i++)
+		dist_clear(&s->dists[i]);
 	free(s->dists);
 	free(s->exact.slots);
 	free(s->wild.slots);
@@ -571,6 +590,528 @@ dist_tls(const struct cfg_snapshot *s, struct cfg_dist *d, const json_t *o,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- routing */
+
+/*
+ * The control plane validates distributions fully (controlplane/dist) and
+ * pushes the normalised form; the checks here only make sure the
+ * dataplane never publishes a snapshot a worker could misread: values
+ * range-checked, references resolved, strings safe to write into a
+ * header. Absent optional fields take the defaults of docs/CONTROL.md so
+ * a hand-written push through the dataplane socket behaves the same.
+ */
+
+#define CFG_TIMEOUT_MIN_MS  100
+#define CFG_TIMEOUT_MAX_MS  600000
+#define CFG_HSTS_AGE_MAX    63072000
+#define CFG_HDR_VALUE_MAX   1024
+#define CFG_PIN_PREFIX      "sha256/"
+
+static const char *const origin_protos[] = {
+	[CFG_ORIGIN_HTTP_ONLY] = "http-only",
+	[CFG_ORIGIN_HTTPS_ONLY] = "https-only",
+	[CFG_ORIGIN_MATCH_VIEWER] = "match-viewer",
+	NULL,
+};
+static const char *const verify_modes[] = {
+	[CFG_VERIFY_STRICT] = "strict",
+	[CFG_VERIFY_FULL] = "full",
+	[CFG_VERIFY_PINNED] = "pinned",
+	NULL,
+};
+static const char *const viewer_policies[] = {
+	[CFG_VIEWER_ALLOW_ALL] = "allow-all",
+	[CFG_VIEWER_REDIRECT_TO_HTTPS] = "redirect-to-https",
+	[CFG_VIEWER_HTTPS_ONLY] = "https-only",
+	NULL,
+};
+static const char *const frame_options[] = { "DENY", "SAMEORIGIN", NULL };
+/* W3C Referrer Policy, section 3. */
+static const char *const referrer_policies[] = {
+	"no-referrer", "no-referrer-when-downgrade", "origin",
+	"origin-when-cross-origin", "same-origin", "strict-origin",
+	"strict-origin-when-cross-origin", "unsafe-url", NULL,
+};
+
+/* The JSON path of the member being parsed, for the error sentence:
+ * "origins[1].verify.mode". */
+struct cfg_at {
+	const struct cfg_dist *d;
+	char path[96];
+};
+
+static int
+at_fail(const struct cfg_at *at, const char *key, char *err, size_t errlen,
+	const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	set_err(err, errlen, "distribution \"%s\": %s%s%s %s", at->d->name,
+		at->path, at->path[0] != '\0' && key[0] != '\0' ? "." : "",
+		key, what);
+	return -EINVAL;
+}
+
+static int
+get_int(const struct cfg_at *at, const json_t *o, const char *key,
+	long long def, long long min, long long max, long long *out,
+	char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return at_fail(at, key, err, errlen, "must be an integer "
+			       "%lld-%lld", min, max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+get_bool(const struct cfg_at *at, const json_t *o, const char *key, bool def,
+	 bool *out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return at_fail(at, key, err, errlen, "must be true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* The position of the member's value in names; def when absent (-1: the
+ * member is required). */
+static int
+get_enum(const struct cfg_at *at, const json_t *o, const char *key,
+	 const char *const *names, int def, int *out, char *err,
+	 size_t errlen)
+{
+	const json_t *v = json_object_get(o, key);
+	char list[160] = "";
+	size_t n = 0;
+	int i;
+
+	if (v == NULL && def >= 0) {
+		*out = def;
+		return 0;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i > 0 ? ", " : "", names[i]);
+		if (n >= sizeof(list))
+			n = sizeof(list) - 1;
+	}
+	return at_fail(at, key, err, errlen, "must be one of %s", list);
+}
+
+/* A string member: NULL in *out when absent and not required. */
+static int
+get_str(const struct cfg_at *at, const json_t *o, const char *key,
+	bool required, const char **out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return required ? at_fail(at, key, err, errlen, "is missing") :
+				  0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return at_fail(at, key, err, errlen, "must be a non-empty "
+			       "string without NUL bytes");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Written verbatim into a header line: visible ASCII, spaces and tabs
+ * (RFC 9110 field-value without obs-text), never CR or LF. */
+static bool
+header_value_safe(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (((unsigned char)*v < 0x20 && *v != '\t') ||
+		    (unsigned char)*v >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Written into the Host header of origin requests. */
+static bool
+domain_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > CFG_HOST_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+static int
+origin_pins(const struct cfg_at *at, struct cfg_origin *og, const json_t *pins,
+	    char *err, size_t errlen)
+{
+	const size_t plen = sizeof(CFG_PIN_PREFIX) - 1;
+	const char *pin, *end;
+	const json_t *v;
+	char key[32];
+	size_t i, n;
+
+	if (pins == NULL)
+		return 0;
+	if (!json_is_array(pins) || json_array_size(pins) > CFG_PINS_MAX)
+		return at_fail(at, "pins", err, errlen, "must be an array of at "
+			       "most %d SPKI pins", CFG_PINS_MAX);
+	json_array_foreach(pins, i, v) {
+		pin = json_string_value(v);
+		end = NULL;
+		n = 0;
+		if (pin == NULL || strncmp(pin, CFG_PIN_PREFIX, plen) != 0 ||
+		    sodium_base642bin(og->pins[og->nb_pins], CFG_PIN_LEN,
+				      pin + plen, strlen(pin + plen), NULL, &n,
+				      &end, sodium_base64_VARIANT_ORIGINAL) !=
+		    0 || *end != '\0' || n != CFG_PIN_LEN) {
+			snprintf(key, sizeof(key), "pins[%zu]", i);
+			return at_fail(at, key, err, errlen, "is not "
+				       "\"sha256/\" and the base64 of 32 "
+				       "bytes");
+		}
+		og->nb_pins++;
+	}
+	return 0;
+}
+
+static int
+build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
+	     char *err, size_t errlen)
+{
+	const json_t *protos, *verify, *v;
+	const char *id, *domain, *addr;
+	struct cfg_at vat;
+	long long n;
+	size_t i, j;
+	int e;
+
+	if (!json_is_object(o))
+		return at_fail(at, "", err, errlen, "must be an object");
+	if (get_str(at, o, "id", true, &id, err, errlen) != 0 ||
+	    get_str(at, o, "domain", true, &domain, err, errlen) != 0 ||
+	    get_str(at, o, "address", false, &addr, err, errlen) != 0)
+		return -EINVAL;
+	if (!name_valid(id))
+		return at_fail(at, "id", err, errlen, "\"%s\" is not 1-63 of "
+			       "A-Z a-z 0-9 . _ - starting with a letter or "
+			       "digit", id);
+	og->id = strdup(id);
+	og->domain = strdup(domain);
+	if (og->id == NULL || og->domain == NULL)
+		return -ENOMEM;
+	for (i = 0; og->domain[i] != '\0'; i++)
+		og->domain[i] = (char)tolower((unsigned char)og->domain[i]);
+	if (!domain_valid(og->domain))
+		return at_fail(at, "domain", err, errlen, "\"%s\" is not a host "
+			       "name", domain);
+	if (addr != NULL) {
+		if (inet_pton(AF_INET, addr, &og->address) != 1)
+			return at_fail(at, "address", err, errlen, "is not an "
+				       "IPv4 address");
+		og->has_address = true;
+	}
+	if (get_int(at, o, "http_port", 80, 1, 65535, &n, err, errlen) != 0)
+		return -EINVAL;
+	og->http_port = (uint16_t)n;
+	if (get_int(at, o, "https_port", 443, 1, 65535, &n, err, errlen) != 0)
+		return -EINVAL;
+	og->https_port = (uint16_t)n;
+	if (get_enum(at, o, "protocol_policy", origin_protos,
+		     CFG_ORIGIN_HTTPS_ONLY, &e, err, errlen) != 0)
+		return -EINVAL;
+	og->protocol_policy = (enum cfg_origin_proto)e;
+
+	protos = json_object_get(o, "tls_protocols");
+	if (protos == NULL) {
+		og->tls_protocols = CFG_ORIGIN_TLS12 | CFG_ORIGIN_TLS13;
+	} else if (!json_is_array(protos) || json_array_size(protos) == 0) {
+		return at_fail(at, "tls_protocols", err, errlen, "must list "
+			       "TLSv1.2, TLSv1.3 or both");
+	}
+	json_array_foreach(protos, j, v) {
+		const char *p = json_string_value(v);
+
+		if (p != NULL && strcmp(p, "TLSv1.2") == 0)
+			og->tls_protocols |= CFG_ORIGIN_TLS12;
+		else if (p != NULL && strcmp(p, "TLSv1.3") == 0)
+			og->tls_protocols |= CFG_ORIGIN_TLS13;
+		else
+			return at_fail(at, "tls_protocols", err, errlen, "must "
+				       "hold only TLSv1.2 and TLSv1.3 (item "
+				       "%zu is not)", j);
+	}
+
+	verify = json_object_get(o, "verify");
+	if (verify != NULL && !json_is_object(verify))
+		return at_fail(at, "verify", err, errlen, "must be an object");
+	vat = *at;
+	snprintf(vat.path, sizeof(vat.path), "%s.verify", at->path);
+	if (get_enum(&vat, verify, "mode", verify_modes, CFG_VERIFY_STRICT, &e,
+		     err, errlen) != 0 ||
+	    origin_pins(&vat, og, json_object_get(verify, "pins"), err,
+			errlen) != 0)
+		return -EINVAL;
+	og->verify = (enum cfg_verify_mode)e;
+	if (og->verify == CFG_VERIFY_PINNED && og->nb_pins == 0)
+		return at_fail(&vat, "pins", err, errlen, "must hold at least "
+			       "one pin when mode is pinned");
+
+	if (get_bool(at, o, "forward_host", false, &og->forward_host, err,
+		     errlen) != 0 ||
+	    get_int(at, o, "connect_timeout_ms", 5000, CFG_TIMEOUT_MIN_MS,
+		    CFG_TIMEOUT_MAX_MS, &n, err, errlen) != 0)
+		return -EINVAL;
+	og->connect_timeout_ms = (uint32_t)n;
+	if (get_int(at, o, "response_timeout_ms", 30000, CFG_TIMEOUT_MIN_MS,
+		    CFG_TIMEOUT_MAX_MS, &n, err, errlen) != 0)
+		return -EINVAL;
+	og->response_timeout_ms = (uint32_t)n;
+	return 0;
+}
+
+const struct cfg_origin *
+cfg_dist_find_origin(const struct cfg_dist *d, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nb_origins; i++)
+		if (strcmp(d->origins[i].id, id) == 0)
+			return &d->origins[i];
+	return NULL;
+}
+
+/* The origin and viewer policy of a behavior; pattern is not touched. */
+static int
+behavior_common(const struct cfg_at *at, const struct cfg_dist *d,
+		struct cfg_behavior *b, const json_t *o, char *err,
+		size_t errlen)
+{
+	const char *id;
+	int e;
+
+	if (get_str(at, o, "origin", true, &id, err, errlen) != 0)
+		return -EINVAL;
+	b->origin = cfg_dist_find_origin(d, id);
+	if (b->origin == NULL)
+		return at_fail(at, "origin", err, errlen, "names origin \"%s\", "
+			       "which the distribution does not define", id);
+	if (get_enum(at, o, "viewer_protocol_policy", viewer_policies,
+		     CFG_VIEWER_REDIRECT_TO_HTTPS, &e, err, errlen) != 0)
+		return -EINVAL;
+	b->viewer_policy = (enum cfg_viewer_policy)e;
+	return 0;
+}
+
+static int
+build_behavior(const struct cfg_at *at, const struct cfg_dist *d,
+	       struct cfg_behavior *b, const json_t *o, char *err,
+	       size_t errlen)
+{
+	const char *pat, *p;
+	unsigned int k;
+
+	if (!json_is_object(o))
+		return at_fail(at, "", err, errlen, "must be an object");
+	if (get_str(at, o, "path_pattern", true, &pat, err, errlen) != 0)
+		return -EINVAL;
+	if ((pat[0] != '/' && strcmp(pat, "*") != 0) ||
+	    strlen(pat) > CFG_PATTERN_MAX)
+		return at_fail(at, "path_pattern", err, errlen, "must start "
+			       "with \"/\" or be \"*\", at most %d bytes",
+			       CFG_PATTERN_MAX);
+	for (p = pat; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return at_fail(at, "path_pattern", err, errlen, "may "
+				       "only hold printable ASCII without "
+				       "spaces");
+	/* A duplicate could never match: the earlier one wins. */
+	for (k = 0; &d->behaviors[k] != b; k++)
+		if (strcmp(d->behaviors[k].path_pattern, pat) == 0)
+			return at_fail(at, "path_pattern", err, errlen, "\"%s\" "
+				       "repeats behaviors[%u]", pat, k);
+	b->path_pattern = strdup(pat);
+	if (b->path_pattern == NULL)
+		return -ENOMEM;
+	b->pattern_len = strlen(pat);
+	return behavior_common(at, d, b, o, err, errlen);
+}
+
+static int
+hsts_value(const struct cfg_at *at, struct cfg_resp_headers *rh,
+	   const json_t *hsts, char *err, size_t errlen)
+{
+	bool sub = false, preload = false;
+	long long age = 0;
+	char buf[96];
+
+	if (hsts == NULL || json_is_null(hsts))
+		return 0;
+	if (!json_is_object(hsts))
+		return at_fail(at, "hsts", err, errlen, "must be an object");
+	if (json_object_get(hsts, "max_age") == NULL)
+		return at_fail(at, "hsts.max_age", err, errlen, "is missing");
+	if (get_int(at, hsts, "max_age", 0, 0, CFG_HSTS_AGE_MAX, &age, err,
+		    errlen) != 0 ||
+	    get_bool(at, hsts, "include_subdomains", false, &sub, err,
+		     errlen) != 0 ||
+	    get_bool(at, hsts, "preload", false, &preload, err, errlen) != 0)
+		return -EINVAL;
+	/* RFC 6797 section 6.1; the preload list's own requirements are
+	 * the control plane's to enforce. */
+	snprintf(buf, sizeof(buf), "max-age=%lld%s%s", age,
+		 sub ? "; includeSubDomains" : "", preload ? "; preload" : "");
+	rh->hsts = strdup(buf);
+	return rh->hsts == NULL ? -ENOMEM : 0;
+}
+
+static int
+build_resp_headers(struct cfg_dist *d, const json_t *o, char *err,
+		   size_t errlen)
+{
+	struct cfg_resp_headers *rh = &d->resp_headers;
+	struct cfg_at at = { .d = d };
+	const char *csp;
+	int e, rc;
+
+	rh->override = true;
+	if (o == NULL || json_is_null(o))
+		return 0;
+	snprintf(at.path, sizeof(at.path), "response_headers");
+	if (!json_is_object(o))
+		return at_fail(&at, "", err, errlen, "must be an object");
+	rc = hsts_value(&at, rh, json_object_get(o, "hsts"), err, errlen);
+	if (rc != 0)
+		return rc;
+	if (get_bool(&at, o, "content_type_options", false,
+		     &rh->content_type_options, err, errlen) != 0 ||
+	    get_bool(&at, o, "override", true, &rh->override, err, errlen) != 0)
+		return -EINVAL;
+	if (json_object_get(o, "frame_options") != NULL) {
+		if (get_enum(&at, o, "frame_options", frame_options, -1, &e, err,
+			     errlen) != 0)
+			return -EINVAL;
+		rh->frame_options = strdup(frame_options[e]);
+		if (rh->frame_options == NULL)
+			return -ENOMEM;
+	}
+	if (json_object_get(o, "referrer_policy") != NULL) {
+		if (get_enum(&at, o, "referrer_policy", referrer_policies, -1,
+			     &e, err, errlen) != 0)
+			return -EINVAL;
+		rh->referrer_policy = strdup(referrer_policies[e]);
+		if (rh->referrer_policy == NULL)
+			return -ENOMEM;
+	}
+	if (get_str(&at, o, "content_security_policy", false, &csp, err,
+		    errlen) != 0)
+		return -EINVAL;
+	if (csp != NULL) {
+		if (strlen(csp) > CFG_HDR_VALUE_MAX || !header_value_safe(csp))
+			return at_fail(&at, "content_security_policy", err,
+				       errlen, "must be at most %d bytes of "
+				       "printable ASCII", CFG_HDR_VALUE_MAX);
+		rh->content_security_policy = strdup(csp);
+		if (rh->content_security_policy == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+dist_routing(struct cfg_dist *d, const json_t *o, char *err, size_t errlen)
+{
+	const json_t *origins = json_object_get(o, "origins");
+	const json_t *behaviors = json_object_get(o, "behaviors");
+	const json_t *dflt = json_object_get(o, "default_behavior");
+	struct cfg_at at = { .d = d };
+	const json_t *v;
+	size_t i;
+	int rc;
+
+	if (origins == NULL && behaviors == NULL && dflt == NULL)
+		return build_resp_headers(d, json_object_get(o,
+				"response_headers"), err, errlen);
+	if (!json_is_array(origins) || json_array_size(origins) == 0 ||
+	    json_array_size(origins) > CFG_ORIGINS_MAX)
+		return at_fail(&at, "origins", err, errlen, "must be an array "
+			       "of 1 to %d origins", CFG_ORIGINS_MAX);
+	d->origins = calloc(json_array_size(origins), sizeof(*d->origins));
+	if (d->origins == NULL)
+		return -ENOMEM;
+	json_array_foreach(origins, i, v) {
+		snprintf(at.path, sizeof(at.path), "origins[%zu]", i);
+		/* Counted first so a failure half-way frees the copies. */
+		rc = build_origin(&at, &d->origins[d->nb_origins++], v, err,
+				  errlen);
+		if (rc != 0)
+			return rc;
+		if (cfg_dist_find_origin(d, d->origins[i].id) !=
+		    &d->origins[i])
+			return at_fail(&at, "id", err, errlen, "\"%s\" is used "
+				       "by an earlier origin",
+				       d->origins[i].id);
+	}
+
+	if (behaviors != NULL && (!json_is_array(behaviors) ||
+				  json_array_size(behaviors) >
+				  CFG_BEHAVIORS_MAX)) {
+		at.path[0] = '\0';
+		return at_fail(&at, "behaviors", err, errlen, "must be an array "
+			       "of at most %d behaviors", CFG_BEHAVIORS_MAX);
+	}
+	if (json_array_size(behaviors) > 0) {
+		d->behaviors = calloc(json_array_size(behaviors),
+				      sizeof(*d->behaviors));
+		if (d->behaviors == NULL)
+			return -ENOMEM;
+	}
+	json_array_foreach(behaviors, i, v) {
+		snprintf(at.path, sizeof(at.path), "behaviors[%zu]", i);
+		rc = build_behavior(&at, d, &d->behaviors[d->nb_behaviors++], v,
+				    err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+
+	at.path[0] = '\0';
+	if (!json_is_object(dflt))
+		return at_fail(&at, "default_behavior", err, errlen, "must be an "
+			       "object naming an origin");
+	snprintf(at.path, sizeof(at.path), "default_behavior");
+	rc = behavior_common(&at, d, &d->default_behavior, dflt, err, errlen);
+	if (rc != 0)
+		return rc;
+	return build_resp_headers(d, json_object_get(o, "response_headers"),
+				  err, errlen);
+}
+
 static int
 build_dist(const struct cfg_snapshot *s, struct cfg_dist *d,
 	   const char *name, const json_t *o, char *err, size_t errlen)
@@ -648,6 +1189,8 @@ build_dist(const struct cfg_snapshot *s, struct cfg_dist *d,
 		d->has_listen = true;
 	}
 	rc = dist_tls(s, d, o, err, errlen);
+	if (rc == 0)
+		rc = dist_routing(d, o, err, errlen);
 	if (rc != 0)
 		return rc;
 	d->json = json_deep_copy(o);

@@ -50,6 +50,73 @@ struct cfg_truststore {
 	char *crl_pem;                  /* NULL: no CRL */
 };
 
+/* Origins, cache behaviors and response headers (docs/CONTROL.md,
+ * "Distributions"), parsed from the normalised JSON when the snapshot is
+ * built so that workers read plain structs and never call jansson. */
+
+enum cfg_origin_proto {
+	CFG_ORIGIN_HTTP_ONLY,
+	CFG_ORIGIN_HTTPS_ONLY,
+	CFG_ORIGIN_MATCH_VIEWER,
+};
+
+enum cfg_verify_mode { CFG_VERIFY_STRICT, CFG_VERIFY_FULL, CFG_VERIFY_PINNED };
+
+enum cfg_viewer_policy {
+	CFG_VIEWER_ALLOW_ALL,
+	CFG_VIEWER_REDIRECT_TO_HTTPS,
+	CFG_VIEWER_HTTPS_ONLY,
+};
+
+/* Bits of cfg_origin.tls_protocols. */
+#define CFG_ORIGIN_TLS12    0x1u
+#define CFG_ORIGIN_TLS13    0x2u
+
+#define CFG_PIN_LEN         32          /* SHA-256 of a SubjectPublicKeyInfo */
+#define CFG_PINS_MAX        8
+#define CFG_ORIGINS_MAX     16
+#define CFG_BEHAVIORS_MAX   64
+#define CFG_PATTERN_MAX     255
+
+struct cfg_origin {
+	char *id;
+	char *domain;                   /* lower-case host name */
+	bool has_address;
+	struct in_addr address;         /* when has_address; otherwise the
+					 * control plane resolves domain */
+	uint16_t http_port;
+	uint16_t https_port;
+	enum cfg_origin_proto protocol_policy;
+	unsigned int tls_protocols;     /* CFG_ORIGIN_TLS12 | CFG_ORIGIN_TLS13 */
+	enum cfg_verify_mode verify;
+	uint8_t pins[CFG_PINS_MAX][CFG_PIN_LEN];  /* "sha256/<base64>" decoded */
+	unsigned int nb_pins;
+	bool forward_host;
+	uint32_t connect_timeout_ms;
+	uint32_t response_timeout_ms;
+};
+
+struct cfg_behavior {
+	char *path_pattern;             /* NULL for the default behavior */
+	size_t pattern_len;
+	const struct cfg_origin *origin;
+	enum cfg_viewer_policy viewer_policy;
+};
+
+/* Security headers added to responses. A NULL string is a header the
+ * distribution does not set. */
+struct cfg_resp_headers {
+	char *hsts;                     /* the Strict-Transport-Security value,
+					 * "max-age=N[; includeSubDomains]
+					 * [; preload]" */
+	bool content_type_options;      /* X-Content-Type-Options: nosniff */
+	char *frame_options;            /* "DENY", "SAMEORIGIN" */
+	char *referrer_policy;
+	char *content_security_policy;
+	bool override;                  /* replace the origin's own header;
+					 * false: keep the origin's */
+};
+
 struct cfg_dist {
 	char *name;
 	unsigned int index;             /* position in the snapshot */
@@ -64,6 +131,16 @@ struct cfg_dist {
 	char *security_policy;          /* "TLSv1.2_2021", ... */
 	enum cfg_mtls_mode mtls;
 	const struct cfg_truststore *trust_store;  /* NULL when mtls is off */
+	/* Routing. A distribution pushed without "origins" (only possible
+	 * through the dataplane socket directly; the control plane always
+	 * fills them in) has none: nb_origins is 0 and
+	 * default_behavior.origin is NULL, and requests to it are refused. */
+	struct cfg_origin *origins;
+	unsigned int nb_origins;
+	struct cfg_behavior *behaviors; /* in order: the first match wins */
+	unsigned int nb_behaviors;
+	struct cfg_behavior default_behavior;
+	struct cfg_resp_headers resp_headers;
 	json_t *json;                   /* the normalised object, for later use */
 };
 
@@ -77,7 +154,9 @@ struct cfg_snapshot;
  * references. Returns a snapshot holding one reference, or NULL with a
  * sentence in err naming the object and what is wrong: a malformed object,
  * a distribution naming a missing certificate or one of the wrong key
- * type, a missing trust store, an alias claimed twice. Control thread.
+ * type, a missing trust store, an alias claimed twice, a behavior naming a
+ * missing origin. Absent optional fields of origins, behaviors and
+ * response_headers take the defaults of docs/CONTROL.md. Control thread.
  */
 struct cfg_snapshot *cfg_snapshot_build(uint64_t generation,
 					const json_t *certs,
@@ -116,6 +195,10 @@ const struct cfg_dist *cfg_snapshot_find_dist(const struct cfg_snapshot *s,
  */
 const struct cfg_dist *cfg_snapshot_find_host(const struct cfg_snapshot *s,
 					      const char *host);
+
+/* The origin of d with this id, or NULL. Any thread holding the snapshot. */
+const struct cfg_origin *cfg_dist_find_origin(const struct cfg_dist *d,
+					      const char *id);
 
 /* The enabled distribution marked "default": true, or NULL. */
 const struct cfg_dist *cfg_snapshot_default(const struct cfg_snapshot *s);

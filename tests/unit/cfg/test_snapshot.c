@@ -470,6 +470,228 @@ test_default_and_listen(void **state)
 	expect_refused(o, "distribution \"other\": default must be", NULL);
 }
 
+/* ---------------------------------------------------------------- routing */
+
+#define PIN "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+/* Origins, behaviors and response headers as the control plane pushes
+ * them (normalised, every default present) or as a hand-written push
+ * leaves them (defaults absent). */
+static void
+set_routing(struct objs *o, const char *routing)
+{
+	json_t *shop = json_object_get(o->dists, "shop");
+	json_t *r = json_loads(routing, 0, NULL);
+
+	assert_non_null(r);
+	assert_int_equal(json_object_update(shop, r), 0);
+	json_decref(r);
+}
+
+static const char routing_json[] =
+	"{\"origins\": ["
+	"  {\"id\": \"web\", \"domain\": \"Origin.Example.COM\"},"
+	"  {\"id\": \"pinned\", \"domain\": \"api.example.net\","
+	"   \"address\": \"192.0.2.80\", \"http_port\": 8080,"
+	"   \"https_port\": 8443, \"protocol_policy\": \"match-viewer\","
+	"   \"tls_protocols\": [\"TLSv1.3\"],"
+	"   \"verify\": {\"mode\": \"pinned\", \"pins\": [\"" PIN "\"]},"
+	"   \"forward_host\": true, \"connect_timeout_ms\": 100,"
+	"   \"response_timeout_ms\": 600000}],"
+	" \"behaviors\": ["
+	"  {\"path_pattern\": \"/api/*\", \"origin\": \"pinned\","
+	"   \"viewer_protocol_policy\": \"https-only\"},"
+	"  {\"path_pattern\": \"*\", \"origin\": \"web\","
+	"   \"viewer_protocol_policy\": \"allow-all\"},"
+	"  {\"path_pattern\": \"/x?\", \"origin\": \"web\"}],"
+	" \"default_behavior\": {\"origin\": \"web\"},"
+	" \"response_headers\": {\"hsts\": {\"max_age\": 63072000,"
+	"   \"include_subdomains\": true, \"preload\": true},"
+	"   \"content_type_options\": true, \"frame_options\": \"SAMEORIGIN\","
+	"   \"referrer_policy\": \"strict-origin-when-cross-origin\","
+	"   \"content_security_policy\": \"default-src 'self'\","
+	"   \"override\": false}}";
+
+static void
+test_routing_parsed(void **state)
+{
+	struct objs *o = *state;
+	const struct cfg_origin *web, *pin;
+	const struct cfg_resp_headers *rh;
+	const struct cfg_dist *d;
+	struct cfg_snapshot *s;
+	unsigned int i;
+
+	/* Pushed without any of it: nothing to route to, no headers. */
+	s = build(o, 2);
+	assert_non_null(s);
+	d = cfg_snapshot_find_dist(s, "shop");
+	assert_int_equal(d->nb_origins, 0);
+	assert_int_equal(d->nb_behaviors, 0);
+	assert_null(d->default_behavior.origin);
+	assert_null(d->resp_headers.hsts);
+	assert_false(d->resp_headers.content_type_options);
+	assert_true(d->resp_headers.override);
+	cfg_snapshot_put(s);
+
+	set_routing(o, routing_json);
+	s = build(o, 3);
+	if (s == NULL)
+		fail_msg("refused: %s", err);
+	d = cfg_snapshot_find_dist(s, "shop");
+	assert_int_equal(d->nb_origins, 2);
+
+	/* Every default filled in. */
+	web = cfg_dist_find_origin(d, "web");
+	assert_ptr_equal(web, &d->origins[0]);
+	assert_string_equal(web->domain, "origin.example.com");
+	assert_false(web->has_address);
+	assert_int_equal(web->http_port, 80);
+	assert_int_equal(web->https_port, 443);
+	assert_int_equal(web->protocol_policy, CFG_ORIGIN_HTTPS_ONLY);
+	assert_int_equal(web->tls_protocols,
+			 CFG_ORIGIN_TLS12 | CFG_ORIGIN_TLS13);
+	assert_int_equal(web->verify, CFG_VERIFY_STRICT);
+	assert_int_equal(web->nb_pins, 0);
+	assert_false(web->forward_host);
+	assert_int_equal(web->connect_timeout_ms, 5000);
+	assert_int_equal(web->response_timeout_ms, 30000);
+
+	/* Every field given. */
+	pin = cfg_dist_find_origin(d, "pinned");
+	assert_non_null(pin);
+	assert_true(pin->has_address);
+	assert_int_equal(pin->address.s_addr, htonl(0xc0000250));
+	assert_int_equal(pin->http_port, 8080);
+	assert_int_equal(pin->https_port, 8443);
+	assert_int_equal(pin->protocol_policy, CFG_ORIGIN_MATCH_VIEWER);
+	assert_int_equal(pin->tls_protocols, CFG_ORIGIN_TLS13);
+	assert_int_equal(pin->verify, CFG_VERIFY_PINNED);
+	assert_int_equal(pin->nb_pins, 1);
+	for (i = 0; i < CFG_PIN_LEN; i++)
+		assert_int_equal(pin->pins[0][i], i);
+	assert_true(pin->forward_host);
+	assert_int_equal(pin->connect_timeout_ms, 100);
+	assert_int_equal(pin->response_timeout_ms, 600000);
+	assert_null(cfg_dist_find_origin(d, "nope"));
+
+	/* Behaviors in order, resolved to their origins. */
+	assert_int_equal(d->nb_behaviors, 3);
+	assert_string_equal(d->behaviors[0].path_pattern, "/api/*");
+	assert_int_equal(d->behaviors[0].pattern_len, 6);
+	assert_ptr_equal(d->behaviors[0].origin, pin);
+	assert_int_equal(d->behaviors[0].viewer_policy, CFG_VIEWER_HTTPS_ONLY);
+	assert_string_equal(d->behaviors[1].path_pattern, "*");
+	assert_int_equal(d->behaviors[1].viewer_policy, CFG_VIEWER_ALLOW_ALL);
+	assert_int_equal(d->behaviors[2].viewer_policy,
+			 CFG_VIEWER_REDIRECT_TO_HTTPS);
+	assert_null(d->default_behavior.path_pattern);
+	assert_ptr_equal(d->default_behavior.origin, web);
+	assert_int_equal(d->default_behavior.viewer_policy,
+			 CFG_VIEWER_REDIRECT_TO_HTTPS);
+
+	rh = &d->resp_headers;
+	assert_string_equal(rh->hsts,
+			    "max-age=63072000; includeSubDomains; preload");
+	assert_true(rh->content_type_options);
+	assert_string_equal(rh->frame_options, "SAMEORIGIN");
+	assert_string_equal(rh->referrer_policy,
+			    "strict-origin-when-cross-origin");
+	assert_string_equal(rh->content_security_policy, "default-src 'self'");
+	assert_false(rh->override);
+	cfg_snapshot_put(s);
+
+	/* HSTS alone, and without its optional flags. */
+	set_routing(o, "{\"response_headers\": {\"hsts\": {\"max_age\": 0}}}");
+	s = build(o, 4);
+	assert_non_null(s);
+	rh = &cfg_snapshot_find_dist(s, "shop")->resp_headers;
+	assert_string_equal(rh->hsts, "max-age=0");
+	assert_null(rh->frame_options);
+	assert_null(rh->content_security_policy);
+	assert_true(rh->override);
+	cfg_snapshot_put(s);
+}
+
+/* Each malformed routing field is refused with its path. */
+static void
+test_routing_refused(void **state)
+{
+	static const struct {
+		const char *json, *needle1, *needle2;
+	} t[] = {
+		{ "{\"behaviors\": [{\"path_pattern\": \"/a\", \"origin\": "
+		  "\"api\"}]}", "behaviors[0].origin", "\"api\"" },
+		{ "{\"default_behavior\": {\"origin\": \"api\"}}",
+		  "default_behavior.origin", "\"api\"" },
+		{ "{\"default_behavior\": null}", "default_behavior", NULL },
+		{ "{\"behaviors\": [{\"path_pattern\": \"/a\", \"origin\": "
+		  "\"web\", \"viewer_protocol_policy\": \"https\"}]}",
+		  "behaviors[0].viewer_protocol_policy", "redirect-to-https" },
+		{ "{\"behaviors\": [{\"path_pattern\": \"a/*\", \"origin\": "
+		  "\"web\"}]}", "behaviors[0].path_pattern", "\"/\"" },
+		{ "{\"behaviors\": [{\"path_pattern\": \"/a b\", \"origin\": "
+		  "\"web\"}]}", "behaviors[0].path_pattern", "printable" },
+		{ "{\"behaviors\": [{\"path_pattern\": \"/a\", \"origin\": "
+		  "\"web\"}, {\"path_pattern\": \"/a\", \"origin\": \"web\"}]}",
+		  "behaviors[1].path_pattern", "repeats behaviors[0]" },
+		{ "{\"origins\": []}", "origins must be", NULL },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\"},"
+		  " {\"id\": \"web\", \"domain\": \"b.example\"}]}",
+		  "origins[1].id", "earlier origin" },
+		{ "{\"origins\": [{\"id\": \"web\"}]}", "origins[0].domain",
+		  "missing" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a b\"}]}",
+		  "origins[0].domain", "host name" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"http_port\": 0}]}", "origins[0].http_port", "1-65535" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"address\": \"example\"}]}", "origins[0].address", "IPv4" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"tls_protocols\": [\"TLSv1.1\"]}]}",
+		  "origins[0].tls_protocols", "item 0" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"verify\": {\"mode\": \"pinned\"}}]}",
+		  "origins[0].verify.pins", "at least one" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"verify\": {\"mode\": \"pinned\", \"pins\": "
+		  "[\"sha256/AAAA\"]}}]}", "origins[0].verify.pins[0]", "32 bytes" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"verify\": {\"mode\": \"strictest\"}}]}",
+		  "origins[0].verify.mode", "strict, full, pinned" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"connect_timeout_ms\": 99}]}",
+		  "origins[0].connect_timeout_ms", "100-600000" },
+		{ "{\"response_headers\": {\"hsts\": {}}}",
+		  "response_headers.hsts.max_age", "missing" },
+		{ "{\"response_headers\": {\"frame_options\": \"ALLOW\"}}",
+		  "response_headers.frame_options", "DENY, SAMEORIGIN" },
+		{ "{\"response_headers\": {\"referrer_policy\": \"always\"}}",
+		  "response_headers.referrer_policy", "no-referrer" },
+		{ "{\"response_headers\": {\"content_security_policy\": "
+		  "\"default-src\\u0001\"}}",
+		  "response_headers.content_security_policy", "printable" },
+		{ "{\"response_headers\": {\"override\": \"yes\"}}",
+		  "response_headers.override", "true or false" },
+	};
+	struct objs *o = *state;
+	json_t *shop = json_object_get(o->dists, "shop");
+	json_t *good;
+	size_t i;
+
+	set_routing(o, routing_json);
+	good = json_deep_copy(shop);
+	assert_non_null(good);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_object_set_new(o->dists, "shop", json_deep_copy(good));
+		set_routing(o, t[i].json);
+		expect_refused(o, t[i].needle1, t[i].needle2);
+		if (strstr(err, "distribution \"shop\"") == NULL)
+			fail_msg("'%s' does not name the distribution", err);
+	}
+	json_decref(good);
+}
+
 static int tls_freed;
 
 static void
@@ -524,6 +746,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_default_and_listen, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tls_extension, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_routing_parsed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_routing_refused, setup,
 						teardown),
 	};
 
