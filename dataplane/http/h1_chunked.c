@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "h1.h"
+#include "h1_chars.h"
 
 enum {
 	S_SIZE,                 /* before the first digit */
@@ -67,37 +68,6 @@ bad(struct h1_chunked *d, uint16_t status, const char *reason)
 	d->state = S_ERROR;
 	d->err.status = status;
 	d->err.reason = reason;
-	return -1;
-}
-
-static inline bool
-is_tchar(unsigned char c)
-{
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return true;
-	}
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
-static inline bool
-is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static inline int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 

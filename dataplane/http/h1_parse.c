@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "h1.h"
+#include "h1_chars.h"
 
 const struct h1_limits h1_limits_default = {
 	.max_request_line = H1_DEFAULT_MAX_REQUEST_LINE,
@@ -61,42 +62,11 @@ fail(struct h1_error *e, uint16_t status, const char *reason)
 	return INVALID;
 }
 
-static inline bool
-is_tchar(unsigned char c)
-{
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return true;
-	}
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
 /* field-vchar / SP / HTAB (RFC 9110 5.5): obs-text allowed, CTLs not. */
 static inline bool
 is_value_char(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static inline bool
-is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static inline int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static inline unsigned char
