@@ -28,6 +28,8 @@
 #include "ctl/ctl_ops.h"
 #include "ctl/ctl_server.h"
 #include "lcore/worker.h"
+#include "proxy/px.h"
+#include "proxy/px_log.h"
 #include "stats/stats.h"
 #include "tls/tls_conn.h"
 #include "tls/tls_ctx.h"
@@ -48,6 +50,7 @@ struct dataplane {
 	struct ctl_dp ctl_dp;
 	struct cfg_live live;
 	bool tls_ready;                 /* tls_lib_init done */
+	struct px_logger *logger;       /* access log; NULL without HTTP */
 };
 
 static volatile bool quit_flag;
@@ -228,6 +231,18 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			w->tls = tls_lcore_start(&w->net, &tlp, &dp->live, i,
 						 &rc);
 		}
+		if (rc == 0 && dp->opt.http_port != 0) {
+			struct px_params pxp = px_params_default;
+
+			pxp.http_port = dp->opt.http_port;
+			pxp.https_port = dp->opt.https_port != 0 ?
+					 dp->opt.https_port : 443;
+			pxp.header_timeout_ms = dp->opt.http_header_timeout_ms;
+			pxp.keepalive_timeout_ms =
+				dp->opt.http_keepalive_timeout_ms;
+			w->px = px_lcore_start(&w->net, &pxp, &dp->live, i,
+					       &rc);
+		}
 		if (rc != 0) {
 			snprintf(err, errlen, "TCP stack of lcore %u: %s",
 				 w->lcore_id, strerror(-rc));
@@ -302,12 +317,38 @@ alloc_workers(struct dataplane *dp)
 	return 0;
 }
 
+/* The access-log thread over every worker's ring: a plain thread, not a
+ * worker, so its writes never stall the packet path. */
+static int
+start_logger(struct dataplane *dp, char *err, size_t errlen)
+{
+	struct px_log_ring *rings[RTE_MAX_LCORE];
+	unsigned int i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < dp->nb_workers; i++)
+		if (dp->workers[i]->px != NULL)
+			rings[n++] = px_lcore_log(dp->workers[i]->px);
+	if (n == 0)
+		return 0;
+	dp->logger = px_logger_start(rings, n, dp->opt.access_log,
+				     rte_get_tsc_hz(), &rc);
+	if (dp->logger == NULL)
+		snprintf(err, errlen, "access log %s: %s",
+			 dp->opt.access_log != NULL ? dp->opt.access_log :
+			 "(stderr)", strerror(-rc));
+	return rc;
+}
+
 static void
 teardown(struct dataplane *dp)
 {
 	unsigned int i;
 
 	ctl_server_stop(&dp->ctl);
+	/* The workers are stopped: drain their rings before they go. */
+	px_logger_stop(dp->logger);
+	dp->logger = NULL;
 	for (i = 0; i < dp->nb_workers; i++) {
 		if (dp->workers[i] == NULL)
 			continue;
@@ -391,6 +432,8 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = setup_workers(&dp, err, sizeof(err));
 	if (rc == 0)
+		rc = start_logger(&dp, err, sizeof(err));
+	if (rc == 0)
 		rc = start_control(&dp, err, sizeof(err));
 	if (rc != 0) {
 		if (rc == -ENOMEM && err[0] == '\0')
@@ -407,6 +450,8 @@ main(int argc, char **argv)
 		printf(PROG ": tcp chargen on port %u\n", dp.opt.chargen_port);
 	if (dp.opt.https_port != 0)
 		printf(PROG ": tls on port %u\n", dp.opt.https_port);
+	if (dp.opt.http_port != 0)
+		printf(PROG ": http on port %u\n", dp.opt.http_port);
 	printf(PROG ": ready ports=%u workers=%u control=%s\n", dp.nb_ports,
 	       dp.nb_workers, dp.opt.control ? dp.opt.control : "none");
 	fflush(stdout);

@@ -9,6 +9,7 @@
 
 #include "net/tcp.h"
 #include "options.h"
+#include "proxy/px.h"
 #include "tls/tls_conn.h"
 
 void
@@ -20,7 +21,9 @@ dp_options_usage(const char *prog)
 	       "[--chargen-port PORT]\n"
 	       "       [--tcp-max-conns N] [--https-port PORT] "
 	       "[--tls-handshake-timeout MS]\n"
-	       "       [--tls-max-handshakes N]\n"
+	       "       [--tls-max-handshakes N] [--http-port PORT] "
+	       "[--http-header-timeout MS]\n"
+	       "       [--http-keepalive-timeout MS] [--access-log PATH]\n"
 	       "\n"
 	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
 	       "order;\n"
@@ -55,6 +58,22 @@ dp_options_usage(const char *prog)
 	       "                    handshakes in progress per worker; "
 	       "beyond it new\n"
 	       "                    connections are reset (default %u)\n"
+	       "  --http-port PORT  plain-HTTP listener on every address "
+	       "(default %u;\n"
+	       "                    0 disables)\n"
+	       "  --http-header-timeout MS\n"
+	       "                    a request head not complete this long "
+	       "after its first\n"
+	       "                    byte (or after the connection opened) "
+	       "closes the\n"
+	       "                    connection (default %u)\n"
+	       "  --http-keepalive-timeout MS\n"
+	       "                    an idle connection between requests is "
+	       "closed\n"
+	       "                    (default %u)\n"
+	       "  --access-log PATH one JSON line per request, appended to "
+	       "PATH\n"
+	       "                    (default: standard error)\n"
 	       "  --help            this text\n"
 	       "\n"
 	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
@@ -66,7 +85,9 @@ dp_options_usage(const char *prog)
 	       "     --vdev net_tap0,iface=rp0 -- --ip 192.0.2.10/24\n",
 	       prog, DP_CONTROL_DEFAULT, tls_params_default.port,
 	       tls_params_default.handshake_timeout_ms,
-	       tls_params_default.max_handshakes, prog);
+	       tls_params_default.max_handshakes, px_params_default.http_port,
+	       px_params_default.header_timeout_ms,
+	       px_params_default.keepalive_timeout_ms, prog);
 }
 
 static int
@@ -153,7 +174,8 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 {
 	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
 	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP, OPT_HTTPS,
-	       OPT_TLS_TIMEOUT, OPT_TLS_MAX_HS };
+	       OPT_TLS_TIMEOUT, OPT_TLS_MAX_HS, OPT_HTTP, OPT_HTTP_HEAD_TO,
+	       OPT_HTTP_KA_TO, OPT_ACCESS_LOG };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -169,6 +191,12 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		  OPT_TLS_TIMEOUT },
 		{ "tls-max-handshakes", required_argument, NULL,
 		  OPT_TLS_MAX_HS },
+		{ "http-port", required_argument, NULL, OPT_HTTP },
+		{ "http-header-timeout", required_argument, NULL,
+		  OPT_HTTP_HEAD_TO },
+		{ "http-keepalive-timeout", required_argument, NULL,
+		  OPT_HTTP_KA_TO },
+		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct group *gr;
@@ -181,6 +209,9 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	o->https_port = tls_params_default.port;
 	o->tls_handshake_timeout_ms = tls_params_default.handshake_timeout_ms;
 	o->tls_max_handshakes = tls_params_default.max_handshakes;
+	o->http_port = px_params_default.http_port;
+	o->http_header_timeout_ms = px_params_default.header_timeout_ms;
+	o->http_keepalive_timeout_ms = px_params_default.keepalive_timeout_ms;
 	o->control = DP_CONTROL_DEFAULT;
 	o->control_gid = (gid_t)-1;
 	optind = 1;
@@ -289,6 +320,39 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 			}
 			o->tls_max_handshakes = (uint32_t)v;
 			break;
+		case OPT_HTTP:
+			rc = parse_uint(optarg, 0, 65535, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--http-port '%s': a TCP "
+					 "port from 1 to 65535, or 0 to disable "
+					 "plain HTTP", optarg);
+				return -EINVAL;
+			}
+			o->http_port = (uint16_t)v;
+			break;
+		case OPT_HTTP_HEAD_TO:
+		case OPT_HTTP_KA_TO:
+			rc = parse_uint(optarg, 100, 3600000, &v);
+			if (rc != 0) {
+				snprintf(err, errlen, "--%s '%s': milliseconds "
+					 "from 100 to 3600000",
+					 c == OPT_HTTP_HEAD_TO ?
+					 "http-header-timeout" :
+					 "http-keepalive-timeout", optarg);
+				return -EINVAL;
+			}
+			if (c == OPT_HTTP_HEAD_TO)
+				o->http_header_timeout_ms = (uint32_t)v;
+			else
+				o->http_keepalive_timeout_ms = (uint32_t)v;
+			break;
+		case OPT_ACCESS_LOG:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--access-log: empty path");
+				return -EINVAL;
+			}
+			o->access_log = optarg;
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -314,6 +378,15 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		snprintf(err, errlen, "--https-port %u is also the %s port: "
 			 "give them different ports", o->https_port,
 			 o->https_port == o->echo_port ? "echo" : "chargen");
+		return -EINVAL;
+	}
+	if (o->http_port != 0 && (o->http_port == o->https_port ||
+				  o->http_port == o->echo_port ||
+				  o->http_port == o->chargen_port)) {
+		snprintf(err, errlen, "--http-port %u is also the %s port: "
+			 "give them different ports", o->http_port,
+			 o->http_port == o->https_port ? "https" :
+			 o->http_port == o->echo_port ? "echo" : "chargen");
 		return -EINVAL;
 	}
 	if (o->nb_ip == 0) {

@@ -35,6 +35,10 @@ struct dp_options {
 	uint16_t https_port;            /* 0: no TLS listener */
 	uint32_t tls_handshake_timeout_ms;
 	uint32_t tls_max_handshakes;    /* in progress, per worker */
+	uint16_t http_port;             /* 0: no plain-HTTP listener */
+	uint32_t http_header_timeout_ms;
+	uint32_t http_keepalive_timeout_ms;
+	const char *access_log;         /* NULL: stderr */
 };
 
 /*

@@ -7,6 +7,7 @@
 
 #include "diag/diag.h"
 #include "net/tcp.h"
+#include "proxy/px.h"
 #include "tls/tls_conn.h"
 #include "worker.h"
 
@@ -59,6 +60,8 @@ worker_poll(struct worker *w, uint64_t now)
 	tcp_timers(nl);
 	if (w->tls != NULL)
 		tls_lcore_poll(w->tls);
+	if (w->px != NULL)
+		px_lcore_poll(w->px);
 	return total;
 }
 
@@ -116,6 +119,8 @@ worker_fini(struct worker *w)
 	tcp_lcore_fini(&w->net);
 	tls_lcore_stop(w->tls);
 	w->tls = NULL;
+	px_lcore_stop(w->px);
+	w->px = NULL;
 	diag_stop(&w->net);
 	net_lcore_fini(&w->net);
 }

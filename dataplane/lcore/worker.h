@@ -16,6 +16,7 @@
 #define WORKER_DRAIN_US 100
 
 struct tls_lcore;
+struct px_lcore;
 
 struct worker_rxq {
 	struct port *port;
@@ -36,6 +37,9 @@ struct worker {
 	/* The HTTPS engine (tls/tls_conn.h); NULL when TLS is off or in
 	 * tests without one. */
 	struct tls_lcore *tls;
+	/* The HTTP proxy engine (proxy/px.h); NULL when plain HTTP is off
+	 * or in tests without one. */
+	struct px_lcore *px;
 } __rte_cache_aligned;
 
 /*
@@ -58,7 +62,7 @@ unsigned int worker_poll(struct worker *w, uint64_t now);
 int worker_main(void *arg);
 
 /* Free what the worker still holds (TCP connections, then the TLS
- * sessions they carried); after it stopped. */
+ * sessions and proxy state they carried); after it stopped. */
 void worker_fini(struct worker *w);
 
 #endif /* RAMPART_LCORE_WORKER_H */

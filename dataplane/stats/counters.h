@@ -108,6 +108,39 @@
 	X(tls_renegotiation_refused) /* client asked to renegotiate */ \
 	X(tls_active)           /* gauge: established TLS connections */ \
 	X(tls_heap_bytes)       /* gauge: wolfSSL heap held by the worker */ \
+	X(http_conns)           /* plain-HTTP viewer connections accepted */ \
+	X(http_active)          /* gauge: viewer connections in the engine */ \
+	X(http_refused_busy)    /* connection or head buffer pool exhausted */ \
+	X(http_requests)        /* request heads parsed (or refused) */ \
+	X(http_responses_2xx)   /* answers sent to viewers, by class */ \
+	X(http_responses_3xx) \
+	X(http_responses_4xx) \
+	X(http_responses_5xx) \
+	X(http_edge_redirect)   /* the edge's own answers: 301/308 */ \
+	X(http_edge_400) \
+	X(http_edge_403) \
+	X(http_edge_404) \
+	X(http_edge_421) \
+	X(http_edge_4xx_other)  /* 408, 413, 414, 417, 431 */ \
+	X(http_edge_502) \
+	X(http_edge_503) \
+	X(http_edge_504) \
+	X(http_edge_5xx_other)  /* 501, 505 */ \
+	X(http_header_timeouts) /* head not complete in time: closed */ \
+	X(http_keepalive_timeouts) /* idle between requests: closed */ \
+	X(http_log_dropped)     /* access-log records lost: ring full */ \
+	X(px_origin_connects)   /* origin connections opened */ \
+	X(px_origin_reused)     /* requests on a pooled origin connection */ \
+	X(px_origin_retries)    /* pooled connection found closed: retried */ \
+	X(px_origin_idle)       /* gauge: pooled idle origin connections */ \
+	X(px_origin_errors_refused) /* refused or no route: 502 */ \
+	X(px_origin_errors_timeout) /* connect or response timeout: 504 */ \
+	X(px_origin_errors_reset) /* reset or closed early: 502 / cut body */ \
+	X(px_origin_errors_protocol) /* invalid response head or body */ \
+	X(px_origin_tls_unsupported) /* https origin: not implemented, 502 */ \
+	X(px_origin_no_address) /* origin without an address: 502 */ \
+	X(px_bytes_up)          /* bytes written to origins */ \
+	X(px_bytes_down)        /* bytes written to viewers by the proxy */ \
 	X(busy_cycles)          /* TSC cycles of poll loops that did work */ \
 	X(idle_cycles)          /* TSC cycles of empty poll loops */ \
 	X(loops)

@@ -175,6 +175,49 @@ test_tls(void **state)
 			       "--https-port", "0", NULL), 0);
 }
 
+/* Plain HTTP: on by default on 80 with 10 s / 60 s timeouts and the
+ * access log on stderr; each can be set, bad values and port clashes are
+ * refused with the option named. */
+static void
+test_http(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", NULL), 0);
+	assert_int_equal(o.http_port, 80);
+	assert_int_equal(o.http_header_timeout_ms, 10000);
+	assert_int_equal(o.http_keepalive_timeout_ms, 60000);
+	assert_null(o.access_log);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--http-port", "8080",
+			       "--http-header-timeout", "1500",
+			       "--http-keepalive-timeout", "5000",
+			       "--access-log", "/tmp/a.log", NULL), 0);
+	assert_int_equal(o.http_port, 8080);
+	assert_int_equal(o.http_header_timeout_ms, 1500);
+	assert_int_equal(o.http_keepalive_timeout_ms, 5000);
+	assert_string_equal(o.access_log, "/tmp/a.log");
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--http-port", "0",
+			       NULL), 0);
+	assert_int_equal(o.http_port, 0);
+
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--http-port", "70000",
+			   NULL), "--http-port '70000'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--http-header-timeout",
+			   "99", NULL), "--http-header-timeout '99'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8",
+			   "--http-keepalive-timeout", "x", NULL),
+		     "--http-keepalive-timeout 'x'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--access-log", "",
+			   NULL), "--access-log");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--https-port", "80",
+			   NULL), "--http-port 80 is also the https port");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--chargen-port", "80",
+			   NULL), "--http-port 80 is also the chargen port");
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--echo-port", "80",
+			       "--http-port", "0", NULL), 0);
+}
+
 int
 main(void)
 {
@@ -184,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_too_many_ports),
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_http),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The origin leg: active opens from the owning lcore (tcp_connect picks a
+ * local port whose replies come back here) and a per-lcore keep-alive pool
+ * of idle connections per origin address and port.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "px_int.h"
+
+static struct px_pool_bucket *
+bucket_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port, bool make)
+{
+	struct px_pool_bucket *b, *spare = NULL;
+	unsigned int i;
+
+	for (i = 0; i < PX_POOL_BUCKETS; i++) {
+		b = &pl->pool[i];
+		if (b->n > 0 && b->addr == addr && b->port == port)
+			return b;
+		if (b->n == 0 && spare == NULL)
+			spare = b;
+	}
+	if (!make || spare == NULL)
+		return NULL;
+	spare->addr = addr;
+	spare->port = port;
+	return spare;
+}
+
+static void
+oc_free(struct px_oconn *oc)
+{
+	struct px_lcore *pl = oc->pl;
+
+	px_tcp_rx_free(&oc->io);
+	memset(oc, 0, sizeof(*oc));
+	oc->pl = pl;
+	oc->next = pl->ofree;
+	pl->ofree = oc;
+}
+
+/* Take an idle connection out of its bucket. */
+static void
+pool_remove(struct px_oconn *oc)
+{
+	struct px_pool_bucket *b = bucket_find(oc->pl, oc->addr, oc->port,
+					       false);
+	unsigned int i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++) {
+		if (b->idle[i] != oc)
+			continue;
+		memmove(&b->idle[i], &b->idle[i + 1],
+			(b->n - i - 1) * sizeof(b->idle[0]));
+		b->n--;
+		dpc_add(&oc->pl->nl->cnt, DPC_px_origin_idle, (uint64_t)-1);
+		return;
+	}
+}
+
+/* An idle connection the origin closed, or that spoke out of turn. */
+static void
+idle_drop(struct px_oconn *oc, bool abort)
+{
+	pool_remove(oc);
+	if (abort)
+		oc->io.t.ops->abort(&oc->io.t);
+	else
+		oc->io.t.ops->close(&oc->io.t);
+	oc_free(oc);
+}
+
+/* ---------------------------------------------------------------- TCP callbacks */
+
+static int
+on_established(struct tcp_conn *c)
+{
+	struct px_oconn *oc = tcp_user(c);
+
+	if (oc == NULL || oc->owner == NULL)
+		return -ECONNABORTED;
+	oc->state = PX_O_BUSY;
+	px_conn_origin_event(oc->owner);
+	return 0;
+}
+
+static void
+on_recv(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	struct px_oconn *oc = tcp_user(c);
+
+	if (oc == NULL) {
+		tcp_recved(c, rte_pktmbuf_pkt_len(m));
+		rte_pktmbuf_free(m);
+		return;
+	}
+	px_tcp_enqueue(&oc->io, m);
+	if (oc->state == PX_O_IDLE)
+		idle_drop(oc, true);    /* nothing was asked */
+	else if (oc->owner != NULL)
+		px_conn_origin_event(oc->owner);
+}
+
+static void
+on_peer_closed(struct tcp_conn *c)
+{
+	struct px_oconn *oc = tcp_user(c);
+
+	if (oc == NULL)
+		return;
+	oc->io.t.peer_closed = true;
+	if (oc->state == PX_O_IDLE)
+		idle_drop(oc, false);
+	else if (oc->owner != NULL)
+		px_conn_origin_event(oc->owner);
+}
+
+static void
+on_writable(struct tcp_conn *c)
+{
+	struct px_oconn *oc = tcp_user(c);
+
+	if (oc != NULL && oc->owner != NULL)
+		px_conn_origin_event(oc->owner);
+}
+
+static void
+on_closed(struct tcp_conn *c, int err)
+{
+	struct px_oconn *oc = tcp_user(c);
+
+	if (oc == NULL)
+		return;
+	oc->io.tcp = NULL;
+	tcp_set_user(c, NULL);
+	if (oc->state == PX_O_IDLE) {
+		pool_remove(oc);
+		oc_free(oc);
+		return;
+	}
+	oc->failed = true;
+	oc->err = err;
+	if (oc->owner != NULL)
+		px_conn_origin_failed(oc->owner, err);
+}
+
+static const struct tcp_ops origin_tcp_ops = {
+	.established = on_established,
+	.recv = on_recv,
+	.peer_closed = on_peer_closed,
+	.writable = on_writable,
+	.closed = on_closed,
+};
+
+/* ---------------------------------------------------------------- pool */
+
+int
+px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
+	      bool *reused)
+{
+	struct px_lcore *pl = pc->pl;
+	struct px_pool_bucket *b = bucket_find(pl, addr, port, false);
+	struct px_oconn *oc;
+	struct tcp_conn *c;
+
+	if (b != NULL && b->n > 0) {
+		/* The most recently used: the least likely to have been
+		 * closed by the origin's own idle timer. */
+		oc = b->idle[--b->n];
+		dpc_add(&pl->nl->cnt, DPC_px_origin_idle, (uint64_t)-1);
+		oc->state = PX_O_BUSY;
+		oc->owner = pc;
+		oc->deadline = 0;
+		pc->oc = oc;
+		*reused = true;
+		dpc_inc(&pl->nl->cnt, DPC_px_origin_reused);
+		return 0;
+	}
+	oc = pl->ofree;
+	if (oc == NULL)
+		return -ENOBUFS;
+	c = tcp_connect(pl->nl, addr, port, &origin_tcp_ops, oc);
+	if (c == NULL)
+		return -errno;
+	pl->ofree = oc->next;
+	px_tcp_attach(&oc->io, c);
+	oc->next = NULL;
+	oc->addr = addr;
+	oc->port = port;
+	oc->state = PX_O_CONNECTING;
+	oc->owner = pc;
+	pc->oc = oc;
+	*reused = false;
+	dpc_inc(&pl->nl->cnt, DPC_px_origin_connects);
+	return 0;
+}
+
+void
+px_origin_put(struct px_conn *pc, enum px_put how)
+{
+	struct px_oconn *oc = pc->oc;
+	struct px_lcore *pl = pc->pl;
+	struct px_pool_bucket *b;
+
+	if (oc == NULL)
+		return;
+	pc->oc = NULL;
+	oc->owner = NULL;
+	if (how == PX_PUT_POOL && !oc->failed && !oc->io.t.peer_closed &&
+	    oc->io.tcp != NULL && oc->io.rx_len == 0 &&
+	    oc->state == PX_O_BUSY && pl->p.origin_idle_max > 0) {
+		b = bucket_find(pl, oc->addr, oc->port, true);
+		if (b != NULL && b->n < pl->p.origin_idle_max &&
+		    b->n < PX_POOL_PER_MAX) {
+			b->idle[b->n++] = oc;
+			oc->state = PX_O_IDLE;
+			oc->deadline = pl->nl->now + pl->origin_idle_tsc;
+			dpc_inc(&pl->nl->cnt, DPC_px_origin_idle);
+			return;
+		}
+	}
+	if (how != PX_PUT_ABORT && !oc->failed)
+		oc->io.t.ops->close(&oc->io.t);
+	else
+		oc->io.t.ops->abort(&oc->io.t);
+	oc_free(oc);
+}
+
+void
+px_origin_sweep(struct px_lcore *pl)
+{
+	struct px_oconn *oc;
+	uint32_t i;
+
+	for (i = 0; i < PX_SWEEP && pl->nb_oconns > 0; i++) {
+		oc = &pl->oconns[pl->osweep];
+		pl->osweep = (pl->osweep + 1) % pl->nb_oconns;
+		if (oc->state == PX_O_IDLE &&
+		    (int64_t)(oc->deadline - pl->nl->now) <= 0)
+			idle_drop(oc, false);
+	}
+}
+
+void
+px_origin_stop(struct px_lcore *pl)
+{
+	uint32_t i;
+
+	/* tcp_lcore_fini dropped the connections without callbacks. */
+	for (i = 0; i < pl->nb_oconns; i++) {
+		pl->oconns[i].io.tcp = NULL;
+		px_tcp_rx_free(&pl->oconns[i].io);
+	}
+}
