@@ -2,8 +2,9 @@
 /*
  * rampart-controlplane: options, the state directory, and one
  * single-threaded poll() loop over the control socket, its clients, the
- * OCSP fetcher's results and a one-second tick (dataplane sync, ticket
- * rotation, OCSP schedule). docs/CONTROL.md is the contract.
+ * OCSP fetcher's results, the resolver's sockets (origin domains) and a
+ * one-second tick (dataplane sync, ticket rotation, OCSP schedule,
+ * re-resolution). docs/CONTROL.md is the contract.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,10 @@ usage(FILE *f)
 "                           the min refresh)\n"
 "  --ca-bundle PATH         trusted roots for certificate imports\n"
 "                           (/etc/ssl/certs/ca-certificates.crt)\n"
+"  --dns-server LIST        name servers for origin domains, ADDR or\n"
+"                           ADDR:PORT, comma-separated (/etc/resolv.conf's)\n"
+"  --resolve-min-ttl SEC    re-resolve origin domains no sooner (5)\n"
+"  --resolve-max-ttl SEC    re-resolve them at least this often (3600)\n"
 "  --foreground             stay in the foreground (the only mode: run it\n"
 "                           under a service manager); accepted for scripts\n"
 "  -h, --help               this text\n"
@@ -92,7 +97,8 @@ usage(FILE *f)
 enum {
 	OPT_STATE_DIR = 256, OPT_SOCKET, OPT_DATAPLANE, OPT_GROUP,
 	OPT_TICKET_ROTATION, OPT_TICKET_KEPT, OPT_OCSP_MIN, OPT_OCSP_MAX,
-	OPT_OCSP_RETRY, OPT_CA_BUNDLE, OPT_FOREGROUND,
+	OPT_OCSP_RETRY, OPT_CA_BUNDLE, OPT_FOREGROUND, OPT_DNS_SERVER,
+	OPT_RESOLVE_MIN, OPT_RESOLVE_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -107,6 +113,9 @@ static const struct option long_opts[] = {
 	{ "ocsp-retry", required_argument, NULL, OPT_OCSP_RETRY },
 	{ "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+	{ "resolve-min-ttl", required_argument, NULL, OPT_RESOLVE_MIN },
+	{ "resolve-max-ttl", required_argument, NULL, OPT_RESOLVE_MAX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -152,6 +161,7 @@ parse_options(int argc, char **argv, struct cp *cp, char *err, size_t errlen)
 {
 	struct cp_options *o = &cp->opt;
 	struct ocsp_policy def = OCSP_POLICY_DEFAULT;
+	struct rs_policy rdef = RS_POLICY_DEFAULT;
 	struct group *gr;
 	uint64_t v;
 	int c, rc = 0;
@@ -163,6 +173,7 @@ parse_options(int argc, char **argv, struct cp *cp, char *err, size_t errlen)
 	o->ticket_rotation_s = 3600;
 	o->ticket_keys_kept = 2;
 	o->ocsp = def;
+	o->resolve = rdef;
 	cp->gid = (gid_t)-1;
 
 	opterr = 0;
@@ -226,6 +237,19 @@ parse_options(int argc, char **argv, struct cp *cp, char *err, size_t errlen)
 		case OPT_FOREGROUND:
 			o->foreground = true;
 			break;
+		case OPT_DNS_SERVER:
+			o->dns_servers = optarg;
+			break;
+		case OPT_RESOLVE_MIN:
+			rc = parse_num("resolve-min-ttl", optarg, 1, 3600, &v,
+				       err, errlen);
+			o->resolve.min_ttl_s = (uint32_t)v;
+			break;
+		case OPT_RESOLVE_MAX:
+			rc = parse_num("resolve-max-ttl", optarg, 1, 86400, &v,
+				       err, errlen);
+			o->resolve.max_ttl_s = (uint32_t)v;
+			break;
 		case 'h':
 			return 1;
 		case ':':
@@ -243,6 +267,12 @@ parse_options(int argc, char **argv, struct cp *cp, char *err, size_t errlen)
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'; see --help",
 			 argv[optind]);
+		return -EINVAL;
+	}
+	if (o->resolve.min_ttl_s > o->resolve.max_ttl_s) {
+		snprintf(err, errlen, "--resolve-min-ttl %u is above "
+			 "--resolve-max-ttl %u", o->resolve.min_ttl_s,
+			 o->resolve.max_ttl_s);
 		return -EINVAL;
 	}
 	if (o->ocsp.min_refresh_s > o->ocsp.max_refresh_s) {
@@ -378,7 +408,7 @@ setup(struct cp *cp, char *err, size_t errlen)
 		       "will be fetched", NULL);
 	cp_ocsp_reconcile(cp);
 	dps_init(&cp->dp, cp->opt.dataplane);
-	return 0;
+	return cp_resolve_start(cp, err, errlen);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -386,9 +416,9 @@ setup(struct cp *cp, char *err, size_t errlen)
 static void
 run(struct cp *cp, struct cp_server *srv)
 {
-	struct pollfd pfds[2 + CONN_MAX];
+	struct pollfd pfds[2 + RS_DNS_FDS_MAX + CONN_MAX];
 	uint64_t next_tick = 0, now;
-	unsigned int i, n, base;
+	unsigned int i, n, base, nd;
 	int timeout, fetch_fd;
 
 	fetch_fd = cp->fetcher != NULL ? ocsp_fetcher_fd(cp->fetcher) : -1;
@@ -397,16 +427,19 @@ run(struct cp *cp, struct cp_server *srv)
 		if (now >= next_tick) {
 			cp_sync_tick(cp);
 			cp_ocsp_tick(cp);
+			cp_resolve_tick(cp, true);
 			next_tick = now + TICK_MS;
 		}
 		pfds[0] = (struct pollfd){ .fd = srv->lfd, .events = POLLIN };
 		pfds[1] = (struct pollfd){ .fd = fetch_fd, .events = POLLIN };
-		base = 2;
+		nd = cp_resolve_pollfds(cp, &pfds[2]);
+		base = 2 + nd;
 		n = srv->n;
 		for (i = 0; i < n; i++)
 			srv_pollfd(srv, i, &pfds[base + i]);
 		now = cp_mono_ms();
 		timeout = next_tick > now ? (int)(next_tick - now) : 0;
+		timeout = cp_resolve_timeout_ms(cp, timeout);
 		if (poll(pfds, base + n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -416,6 +449,7 @@ run(struct cp *cp, struct cp_server *srv)
 		}
 		if (pfds[1].revents & POLLIN)
 			cp_ocsp_on_results(cp);
+		cp_resolve_on_events(cp, &pfds[2], nd);
 		for (i = 0; i < n; i++)
 			if (pfds[base + i].revents != 0)
 				srv_serve(cp, srv, i, pfds[base + i].revents);
@@ -431,6 +465,7 @@ teardown(struct cp *cp, struct cp_server *srv)
 	srv_fini(srv);
 	if (cp->fetcher != NULL)
 		ocsp_fetcher_stop(cp->fetcher);
+	cp_resolve_stop(cp);
 	dps_close(&cp->dp);
 	while (cp->n_ocsp > 0)
 		free(cp->ocsp[--cp->n_ocsp].staple.der);
@@ -473,6 +508,12 @@ main(int argc, char **argv)
 		crypto_fini();
 		return 1;
 	}
+	if (rs_dns_library_init() != 0) {
+		fprintf(stderr, CP_PROG ": c-ares did not initialise\n");
+		curl_global_cleanup();
+		crypto_fini();
+		return 1;
+	}
 	rc = setup(&cp, err, sizeof(err));
 	if (rc == 0) {
 		lfd = ctlmsg_listen(cp.opt.socket, 0660, cp.opt.group, err,
@@ -485,6 +526,7 @@ main(int argc, char **argv)
 		cp_log("error", "cannot start", "error=%s", cp_q(err));
 		fprintf(stderr, CP_PROG ": %s\n", err);
 		teardown(&cp, &srv);
+		rs_dns_library_fini();
 		curl_global_cleanup();
 		crypto_fini();
 		return 1;
@@ -502,6 +544,7 @@ main(int argc, char **argv)
 	       (unsigned long long)cp.st->generation);
 	unlink(cp.opt.socket);
 	teardown(&cp, &srv);
+	rs_dns_library_fini();
 	curl_global_cleanup();
 	crypto_fini();
 	return 0;

@@ -2,7 +2,8 @@
 /*
  * rampart-controlplane's one context. Everything here belongs to the
  * single event-loop thread (main.c); the only other thread is the OCSP
- * fetcher's, which shares nothing with it but its queue.
+ * fetcher's, which shares nothing with it but its queue. Origin domains
+ * are resolved on the loop itself (asynchronous c-ares, resolve/dns.h).
  */
 #ifndef RAMPART_CP_DAEMON_H
 #define RAMPART_CP_DAEMON_H
@@ -18,6 +19,8 @@
 #include "crypto/seal.h"
 #include "controlplane/ocsp/ocsp_fetch.h"
 #include "controlplane/ocsp/ocsp_policy.h"
+#include "controlplane/resolve/dns.h"
+#include "controlplane/resolve/resolve.h"
 #include "controlplane/state/store.h"
 #include "controlplane/sync/dpsync.h"
 #include "controlplane/tickets/tickets.h"
@@ -34,6 +37,8 @@ struct cp_options {
 	uint64_t ticket_rotation_s;
 	unsigned int ticket_keys_kept;
 	struct ocsp_policy ocsp;
+	const char *dns_servers;        /* NULL: /etc/resolv.conf's */
+	struct rs_policy resolve;
 	bool foreground;
 };
 
@@ -67,6 +72,9 @@ struct cp {
 	struct ocsp_fetcher *fetcher;
 	struct cp_ocsp *ocsp;
 	unsigned int n_ocsp;
+	struct rs_dns *dns;             /* NULL: origin domains not resolved */
+	struct rs_table resolved;       /* one entry per origin domain */
+	bool resolve_dirty;             /* addresses changed, not committed */
 	gid_t gid;                      /* --group, or (gid_t)-1 */
 	time_t started;
 };
@@ -95,6 +103,15 @@ void cp_strlcpy(char *dst, const char *src, size_t len);
 /* Answer one request (a JSON object); returns a new response reference
  * (never NULL unless out of memory). */
 json_t *cp_handle(struct cp *cp, const json_t *req);
+
+/*
+ * Make next the committed state: generation + 1, persisted, pushed when the
+ * dataplane is connected. Takes next in every case. Returns 0 with
+ * *pushed, or -errno with a sentence (nothing changed; -EREMOTEIO: the
+ * dataplane refused it and the previous state was restored).
+ */
+int cp_commit(struct cp *cp, struct store *next, bool *pushed, char *err,
+	      size_t errlen);
 
 /* ---- sync/push.c: what the dataplane holds */
 
@@ -143,5 +160,39 @@ json_t *cp_ocsp_items(const struct cp *cp);
 
 /* Push every usable staple (after a full state push). */
 void cp_ocsp_push_all(struct cp *cp);
+
+/* ---- sync/resolving.c: origin addresses (docs/CONTROL.md) */
+
+/* Start the resolver (cp->opt.dns_servers) and load the addresses kept in
+ * <state>/resolved.json. A resolver that does not start is logged and
+ * origins named by domain only get no address; -errno only for a
+ * corrupt file. */
+int cp_resolve_start(struct cp *cp, char *err, size_t errlen);
+
+void cp_resolve_stop(struct cp *cp);
+
+/* Make the table follow the origin domains in cp->st (an origin with an
+ * "address" needs none) and start the lookups of new domains now. */
+void cp_resolve_reconcile(struct cp *cp);
+
+/* Once per second, and after resolver events: start due lookups; commit
+ * and push a new generation when addresses changed and no lookup is still
+ * in flight (or at the tick, whatever is in flight). */
+void cp_resolve_tick(struct cp *cp, bool tick);
+
+/* The resolver's sockets for poll() (up to RS_DNS_FDS_MAX), the poll
+ * timeout capped at max_ms, and the events poll() returned. */
+unsigned int cp_resolve_pollfds(struct cp *cp, struct pollfd *p);
+int cp_resolve_timeout_ms(struct cp *cp, int max_ms);
+void cp_resolve_on_events(struct cp *cp, const struct pollfd *p,
+			  unsigned int n);
+
+/* dist (a normalised distribution) as pushed: each origin without an
+ * address and with a resolved domain gains "resolved". New reference,
+ * NULL on ENOMEM. */
+json_t *cp_resolve_annotate(const struct cp *cp, const json_t *dist);
+
+/* describe's "resolution": one item per origin without an address. */
+json_t *cp_resolve_describe(const struct cp *cp, const json_t *dist);
 
 #endif /* RAMPART_CP_DAEMON_H */

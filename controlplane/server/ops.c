@@ -137,14 +137,10 @@ join(const json_t *arr, char *out, size_t len)
 				      i ? ", " : "", json_string_value(v));
 }
 
-/*
- * Make next the committed state: generation + 1, persisted, pushed when
- * the dataplane is connected. Takes next in every case. Returns 0 with
- * *pushed, or -errno with a sentence (nothing changed).
- */
-static int
-commit(struct cp *cp, struct store *next, bool *pushed, char *err,
-       size_t errlen)
+/* daemon.h. Also used by sync/resolving.c when origin addresses change. */
+int
+cp_commit(struct cp *cp, struct store *next, bool *pushed, char *err,
+	  size_t errlen)
 {
 	char why[CP_ERR_MAX], why2[CP_ERR_MAX];
 	int rc;
@@ -179,6 +175,8 @@ commit(struct cp *cp, struct store *next, bool *pushed, char *err,
 	cp->st = next;
 	cp_log("info", "change committed", "generation=%llu pushed=%s",
 	       (unsigned long long)next->generation, *pushed ? "yes" : "no");
+	/* A new or dropped origin domain: resolve it now, not at the tick. */
+	cp_resolve_reconcile(cp);
 	return 0;
 }
 
@@ -386,7 +384,7 @@ op_describe(struct cp *cp, const json_t *req)
 {
 	const char *kind = norm_kind(str_arg(req, "kind"));
 	const char *name = str_arg(req, "name");
-	json_t *obj = NULL, *r;
+	json_t *obj = NULL, *res = NULL, *r;
 
 	if (kind == NULL || name == NULL)
 		return ctlmsg_error("describe needs \"kind\" (distribution, "
@@ -404,14 +402,20 @@ op_describe(struct cp *cp, const json_t *req)
 	} else {
 		const struct store_dist *d = store_dist_find(cp->st, name);
 
-		if (d != NULL)
+		if (d != NULL) {
 			obj = json_deep_copy(d->obj);
+			/* Beside the object, not in it: the object stays
+			 * what apply takes. */
+			res = cp_resolve_describe(cp, d->obj);
+		}
 	}
 	if (obj == NULL)
 		return ctlmsg_error("%s \"%s\" does not exist", kind_noun(kind),
 				    name);
 	r = ctlmsg_ok();
 	json_object_set_new(r, "object", obj);
+	if (res != NULL)
+		json_object_set_new(r, "resolution", res);
 	return r;
 }
 
@@ -460,7 +464,7 @@ op_apply(struct cp *cp, const json_t *req)
 		return ctlmsg_error("out of memory");
 	}
 	json_decref(norm);
-	if (commit(cp, next, &pushed, err, sizeof(err)) != 0)
+	if (cp_commit(cp, next, &pushed, err, sizeof(err)) != 0)
 		return ctlmsg_error("%s", err);
 	cp_log("info", "distribution applied", "name=%s action=%s", name,
 	       action);
@@ -514,7 +518,7 @@ op_delete(struct cp *cp, const json_t *req)
 	else
 		rc = store_dist_del(next, name);
 	(void)rc;
-	if (commit(cp, next, &pushed, err, sizeof(err)) != 0)
+	if (cp_commit(cp, next, &pushed, err, sizeof(err)) != 0)
 		return ctlmsg_error("%s", err);
 	if (strcmp(kind, "cert") == 0)
 		cp_ocsp_drop(cp, name);
@@ -597,7 +601,7 @@ op_cert_import(struct cp *cp, const json_t *req)
 		store_free(next);
 		return ctlmsg_error("%s", err);
 	}
-	if (commit(cp, next, &pushed, err, sizeof(err)) != 0) {
+	if (cp_commit(cp, next, &pushed, err, sizeof(err)) != 0) {
 		cert_info_free(&info);
 		return ctlmsg_error("%s", err);
 	}
@@ -657,7 +661,7 @@ op_truststore_create(struct cp *cp, const json_t *req)
 		store_free(next);
 		return ctlmsg_error("%s", err);
 	}
-	if (commit(cp, next, &pushed, err, sizeof(err)) != 0)
+	if (cp_commit(cp, next, &pushed, err, sizeof(err)) != 0)
 		return ctlmsg_error("%s", err);
 	cp_log("info", exists ? "trust store replaced" : "trust store created",
 	       "name=%s cas=%u revoked=%u", name, n_cas, n_revoked);

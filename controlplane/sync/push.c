@@ -131,9 +131,18 @@ cp_push_state(struct cp *cp, const struct store *s, char *err,
 			     sizeof(why)) : -ENOMEM;
 		json_decref(o);
 	}
-	for (i = 0; rc == 0 && i < s->n_dists; i++)
-		rc = put(cp, "distribution", s->dists[i].name,
-			 s->dists[i].obj, deadline, why, sizeof(why));
+	for (i = 0; rc == 0 && i < s->n_dists; i++) {
+		/* With the addresses of origins named by domain only. */
+		o = cp_resolve_annotate(cp, s->dists[i].obj);
+		if (o == NULL) {
+			snprintf(why, sizeof(why), "out of memory");
+			rc = -ENOMEM;
+			break;
+		}
+		rc = put(cp, "distribution", s->dists[i].name, o, deadline,
+			 why, sizeof(why));
+		json_decref(o);
+	}
 	if (rc == 0)
 		rc = call_simple(cp, json_pack("{s:s, s:I}", "op", "txn_commit",
 					       "generation",

@@ -801,6 +801,46 @@ origin_pins(const struct cfg_at *at, struct cfg_origin *og, const json_t *pins,
 	return 0;
 }
 
+/* "resolved": {"addresses": [IPv4, ...], "ttl": N, "resolved_at": T},
+ * pushed by the control plane for an origin named by domain only. */
+static int
+origin_resolved(const struct cfg_at *at, struct cfg_origin *og,
+		const json_t *r, char *err, size_t errlen)
+{
+	const json_t *addrs, *v;
+	struct cfg_at rat;
+	long long n;
+	size_t i;
+
+	if (r == NULL)
+		return 0;
+	if (!json_is_object(r))
+		return at_fail(at, "resolved", err, errlen, "must be an object");
+	rat = *at;
+	snprintf(rat.path, sizeof(rat.path), "%s.resolved", at->path);
+	addrs = json_object_get(r, "addresses");
+	if (!json_is_array(addrs) || json_array_size(addrs) == 0 ||
+	    json_array_size(addrs) > CFG_RESOLVED_MAX)
+		return at_fail(&rat, "addresses", err, errlen, "must be an "
+			       "array of 1 to %d IPv4 addresses",
+			       CFG_RESOLVED_MAX);
+	json_array_foreach(addrs, i, v)
+		if (!json_is_string(v) ||
+		    inet_pton(AF_INET, json_string_value(v),
+			      &og->resolved[i]) != 1)
+			return at_fail(&rat, "addresses", err, errlen, "item "
+				       "%zu is not an IPv4 address", i);
+	if (get_int(&rat, r, "ttl", 0, 0, UINT32_MAX, &n, err, errlen) != 0)
+		return -EINVAL;
+	og->resolved_ttl = (uint32_t)n;
+	if (get_int(&rat, r, "resolved_at", 0, 0, INT64_MAX, &n, err,
+		    errlen) != 0)
+		return -EINVAL;
+	og->resolved_at = (uint64_t)n;
+	og->nb_resolved = (unsigned int)json_array_size(addrs);
+	return 0;
+}
+
 static int
 build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 	     char *err, size_t errlen)
@@ -893,7 +933,8 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 		    CFG_TIMEOUT_MAX_MS, &n, err, errlen) != 0)
 		return -EINVAL;
 	og->response_timeout_ms = (uint32_t)n;
-	return 0;
+	return origin_resolved(at, og, json_object_get(o, "resolved"), err,
+			       errlen);
 }
 
 const struct cfg_origin *

@@ -77,6 +77,7 @@ enum cfg_viewer_policy {
 #define CFG_ORIGINS_MAX     16
 #define CFG_BEHAVIORS_MAX   64
 #define CFG_PATTERN_MAX     255
+#define CFG_RESOLVED_MAX    8           /* origin addresses pushed */
 
 struct cfg_origin {
 	char *id;
@@ -94,6 +95,14 @@ struct cfg_origin {
 	bool forward_host;
 	uint32_t connect_timeout_ms;
 	uint32_t response_timeout_ms;
+	/* The addresses the control plane resolved domain to (the optional
+	 * "resolved" member, docs/CONTROL.md "Origin addresses"), so no
+	 * worker ever does DNS. Only meaningful without has_address (which
+	 * wins when both are pushed); nb_resolved 0: not resolved (yet). */
+	struct in_addr resolved[CFG_RESOLVED_MAX];
+	unsigned int nb_resolved;
+	uint32_t resolved_ttl;          /* seconds, as the control plane kept it */
+	uint64_t resolved_at;           /* unix seconds of that answer */
 };
 
 struct cfg_behavior {

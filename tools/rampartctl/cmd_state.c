@@ -276,6 +276,22 @@ rctl_cmd_get(struct rctl *c, const struct rctl_cmd *cmd)
 	return RCTL_OK;
 }
 
+/* A distribution's origin addresses, as the control plane resolved them
+ * (beside the object, which stays what apply takes). */
+static void
+print_resolution(const json_t *resp)
+{
+	const json_t *res = json_object_get(resp, "resolution");
+	json_t *w;
+
+	if (json_array_size(res) == 0)
+		return;
+	w = json_pack("{s:O}", "resolution", res);
+	if (w != NULL)
+		rctl_print_tree(stdout, w, 0);
+	json_decref(w);
+}
+
 int
 rctl_cmd_describe(struct rctl *c, const struct rctl_cmd *cmd)
 {
@@ -296,6 +312,7 @@ rctl_cmd_describe(struct rctl *c, const struct rctl_cmd *cmd)
 		obj = json_object_get(resp, "object");
 		if (json_is_object(obj)) {
 			rctl_print_tree(stdout, obj, 0);
+			print_resolution(resp);
 		} else {
 			json_object_del(resp, "ok");
 			rctl_print_tree(stdout, resp, 0);
