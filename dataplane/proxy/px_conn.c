@@ -487,6 +487,17 @@ body_init(struct px_body *b, enum h1_framing in, uint64_t len,
 
 /* ---------------------------------------------------------------- origin leg */
 
+/* The configured address, else one of those the control plane resolved
+ * (docs/CONTROL.md "Origin addresses"): spread over them by the TSC's low
+ * bits, which costs nothing and needs no shared counter. */
+static in_addr_t
+origin_addr(const struct cfg_origin *o)
+{
+	if (o->has_address)
+		return o->address.s_addr;
+	return o->resolved[rte_rdtsc() % o->nb_resolved].s_addr;
+}
+
 static int
 start_origin(struct px_conn *pc)
 {
@@ -494,7 +505,7 @@ start_origin(struct px_conn *pc)
 	bool reused = false;
 	int rc;
 
-	rc = px_origin_get(pc, o->address.s_addr, o->http_port, &reused);
+	rc = px_origin_get(pc, origin_addr(o), o->http_port, &reused);
 	if (rc != 0) {
 		dpc_inc(cnt(pc), DPC_px_origin_errors_refused);
 		return edge(pc, 502, "cannot open a connection to the origin",
@@ -831,7 +842,7 @@ handle_request(struct px_conn *pc, struct h1_request *req)
 		return edge(pc, 502, "origin TLS not implemented yet", NULL, 0,
 			    has_body);
 	}
-	if (!o->has_address) {
+	if (!o->has_address && o->nb_resolved == 0) {
 		dpc_inc(cnt(pc), DPC_px_origin_no_address);
 		return edge(pc, 502, "origin address unknown", NULL, 0,
 			    has_body);
