@@ -15,9 +15,13 @@
 #   - a Host naming another distribution than the SNI: 421;
 #   - a keep-alive connection opened before a configuration push keeps
 #     being served after it (no spurious 421);
-#   - a slow reader (curl --limit-rate) gets a 10 MiB body byte for byte.
+#   - a slow reader (curl --limit-rate) gets a 10 MiB body byte for byte;
+#   - the dataplane exits cleanly with an HTTPS connection open (with a
+#     sanitizer build: nothing leaked).
 
 source "$(dirname "$0")/tls_lib.sh"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 require_env
 tls_require
@@ -180,4 +184,18 @@ check "10 MiB to a slow reader (4 MB/s): 200, same bytes" \
 	eval '[ "$code" = 200 ] && cmp -s "$TMP_DIR/slowr" "$TMP_DIR/blob.ref"'
 
 check "dataplane still running" dp_alive
+
+# ---------------------------------------------------------------- shutdown
+
+log "checks: clean exit with an HTTPS connection open"
+# With a sanitizer build (RAMPART_BUILD=build-asan) LeakSanitizer checks
+# that the sessions, plaintext buffers and subjects were all freed.
+viewer timeout 20 sh -c 'sleep 15 | openssl s_client -quiet -connect "$1" -servername shop.example.com -CAfile "$2"' \
+	_ "$TLS_ADDR:$TLS_PORT" "$PKI/root.pem" >/dev/null 2>&1 &
+BG_PIDS+=("$!")
+tls_open() { [ "$(tls_dp_stat tls_active)" -ge 1 ]; }
+check "an HTTPS connection is open" poll_wait 10 tls_open
+dp_stop TERM
+check "exit status 0 (23: LeakSanitizer found leaks)" [ "$DP_RC" = 0 ]
+check "no sanitizer report" eval '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$DP_ERR"'
 test_exit
