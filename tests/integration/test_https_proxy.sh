@@ -19,6 +19,7 @@
 #   - the dataplane exits cleanly with an HTTPS connection open (with a
 #     sanitizer build: nothing leaked).
 
+# shellcheck disable=SC2016 # check ... eval '...' expands when it runs
 source "$(dirname "$0")/tls_lib.sh"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -68,6 +69,7 @@ check "download: $BIG bytes, identical to the origin's" \
 	eval '[ "$(stat -c %s "$TMP_DIR/down")" = "$BIG" ] && cmp -s "$TMP_DIR/down" "$TMP_DIR/blob.ref"'
 
 head -c "$BIG" /dev/urandom >"$TMP_DIR/up.bin"
+# shellcheck disable=SC2034 # read inside check ... eval
 UP_SHA=$(sha "$TMP_DIR/up.bin")
 code=$(hcurl "$TMP_DIR/up" /upload --data-binary "@$TMP_DIR/up.bin" \
 	-H 'Content-Type: application/octet-stream')
