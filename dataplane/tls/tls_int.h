@@ -32,8 +32,9 @@ enum tls_state {
 	TLS_S_CLOSING,          /* close_notify/FIN queued; ssl freed */
 };
 
-/* Ciphertext the TCP send queue did not take, kept for `writable`: room
- * for a small record and then some, see tx_budget in tls_conn.c. */
+/* Ciphertext the TCP send queue did not take, kept for `writable`: a
+ * record t_send sizes to the queue's room plus this (less a reserve for
+ * wolfSSL's own messages) always fits; see io_send in tls_conn.c. */
 #define TLS_TX_STAGE    1024
 /* Decrypted bytes the HTTP engine has not consumed: one record's worth. */
 #define TLS_PLAIN_SIZE  16384
