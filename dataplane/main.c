@@ -220,18 +220,10 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			rc = diag_echo_start(&w->net, dp->opt.echo_port);
 		if (rc == 0 && dp->opt.chargen_port != 0)
 			rc = diag_chargen_start(&w->net, dp->opt.chargen_port);
-		if (rc == 0 && dp->opt.https_port != 0) {
-			struct tls_params tlp = {
-				.port = dp->opt.https_port,
-				.handshake_timeout_ms =
-					dp->opt.tls_handshake_timeout_ms,
-				.max_handshakes = dp->opt.tls_max_handshakes,
-			};
-
-			w->tls = tls_lcore_start(&w->net, &tlp, &dp->live, i,
-						 &rc);
-		}
-		if (rc == 0 && dp->opt.http_port != 0) {
+		/* The HTTP engine serves the plain listener and the TLS
+		 * engine's established sessions: started first. */
+		if (rc == 0 && (dp->opt.http_port != 0 ||
+				dp->opt.https_port != 0)) {
 			struct px_params pxp = px_params_default;
 
 			pxp.http_port = dp->opt.http_port;
@@ -242,6 +234,17 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 				dp->opt.http_keepalive_timeout_ms;
 			w->px = px_lcore_start(&w->net, &pxp, &dp->live, i,
 					       &rc);
+		}
+		if (rc == 0 && dp->opt.https_port != 0) {
+			struct tls_params tlp = {
+				.port = dp->opt.https_port,
+				.handshake_timeout_ms =
+					dp->opt.tls_handshake_timeout_ms,
+				.max_handshakes = dp->opt.tls_max_handshakes,
+			};
+
+			w->tls = tls_lcore_start(&w->net, &tlp, &dp->live,
+						 w->px, i, &rc);
 		}
 		if (rc != 0) {
 			snprintf(err, errlen, "TCP stack of lcore %u: %s",

@@ -477,7 +477,9 @@ http_fwd_filter(struct http_fwd *f, const char *name, size_t name_len,
 	if (name_is(name, name_len, "host") ||
 	    name_is(name, name_len, "x-forwarded-proto") ||
 	    name_is(name, name_len, "x-client-verify") ||
-	    name_is(name, name_len, "x-client-subject"))
+	    name_is(name, name_len, "x-client-subject") ||
+	    name_is(name, name_len, "x-rampart-viewer-tls") ||
+	    name_is(name, name_len, "x-rampart-distribution"))
 		return 0;
 	return 1;
 }
@@ -517,6 +519,19 @@ http_fwd_write(const struct http_fwd *f, char *buf, size_t size)
 			put_escaped(&w, f->subject, f->subject_len);
 			PUTS(&w, "\r\n");
 		}
+	}
+	PUTS(&w, "X-Rampart-Distribution: ");
+	put(&w, f->dist->name, strlen(f->dist->name));
+	PUTS(&w, "\r\n");
+	if (f->https && f->tls_protocol != NULL && f->tls_cipher != NULL) {
+		PUTS(&w, "X-Rampart-Viewer-TLS: ");
+		put(&w, f->tls_protocol, strlen(f->tls_protocol));
+		PUTS(&w, ":");
+		put(&w, f->tls_cipher, strlen(f->tls_cipher));
+		if (f->tls_resumed)
+			PUTS(&w, ":sessionResumed\r\n");
+		else
+			PUTS(&w, ":fullHandshake\r\n");
 	}
 	if (w.len > size)
 		return -ENOSPC;

@@ -175,6 +175,11 @@ struct http_fwd {
 	enum http_mtls_result mtls;
 	const char *subject;            /* the client certificate's subject */
 	size_t subject_len;             /* (SUCCESS only), any bytes */
+	/* HTTPS: the viewer session's protocol and suite names (NULL: no
+	 * X-Rampart-Viewer-TLS) and whether it was resumed. */
+	const char *tls_protocol;
+	const char *tls_cipher;
+	bool tls_resumed;
 	/* Collected by http_fwd_filter, zero them first. */
 	struct http_fwd_value xff[HTTP_FWD_PRIOR_MAX];
 	unsigned int nb_xff;
@@ -185,8 +190,9 @@ struct http_fwd {
 /*
  * Pass every viewer request header through here. Returns 1 when the
  * header is forwarded as is; 0 when it is not: Host, X-Forwarded-Proto,
- * X-Client-Verify and X-Client-Subject (the edge writes its own; a viewer
- * can never forge them), X-Forwarded-For and Via (their values are kept
+ * X-Client-Verify, X-Client-Subject, X-Rampart-Viewer-TLS and
+ * X-Rampart-Distribution (the edge writes its own; a viewer can never
+ * forge them), X-Forwarded-For and Via (their values are kept
  * in f and written back, with the edge's entry appended, by
  * http_fwd_write); -E2BIG when a request carries more than
  * HTTP_FWD_PRIOR_MAX X-Forwarded-For or Via lines (answer 400).
@@ -203,7 +209,10 @@ int http_fwd_filter(struct http_fwd *f, const char *name, size_t name_len,
  * viewer's values, then "1.1 rampart") and, when the distribution's mTLS
  * is optional or required, X-Client-Verify (SUCCESS, NONE or FAILED) and,
  * on SUCCESS, X-Client-Subject with bytes outside printable ASCII and '%'
- * percent-encoded. Returns the length written (no NUL), or -ENOSPC when
+ * percent-encoded; X-Rampart-Distribution (the distribution's name) and,
+ * over HTTPS, X-Rampart-Viewer-TLS: "protocol:suite:fullHandshake" or
+ * "...:sessionResumed" (after CloudFront's CloudFront-Viewer-TLS).
+ * Returns the length written (no NUL), or -ENOSPC when
  * size is too small.
  */
 int http_fwd_write(const struct http_fwd *f, char *buf, size_t size);

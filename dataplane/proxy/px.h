@@ -9,8 +9,8 @@
  *
  * The engine speaks to both legs through a small byte transport
  * (struct px_transport): the plain-TCP one lives here (px_tcp.c); the TLS
- * engine is meant to provide its own for HTTPS viewers and, later, for
- * HTTPS origins. A transport holds the bytes it received until the engine
+ * engine provides its own for HTTPS viewers (tls/tls_conn.c) and, later,
+ * for HTTPS origins. A transport holds the bytes it received until the engine
  * consumes them, so an engine that does not read closes the peer's window
  * instead of buffering.
  *
@@ -50,8 +50,8 @@ extern const struct px_params px_params_default;
 /* ---------------------------------------------------------------- transport */
 
 /*
- * One byte stream: a viewer connection (plain TCP now, TLS later) or an
- * origin connection. Calls are made by the engine on the owning lcore.
+ * One byte stream: a viewer connection (plain TCP, or TLS: tls_conn.c) or
+ * an origin connection. Calls are made by the engine on the owning lcore.
  */
 struct px_transport_ops {
 	/* The next contiguous received bytes, not yet consumed: their
@@ -76,15 +76,31 @@ struct px_transport {
 	bool peer_closed;               /* the peer sent its last byte */
 };
 
-/* What the engine knows of a viewer connection when it opens. */
+/*
+ * What the engine knows of a viewer connection when it opens. Every
+ * pointer is the caller's and stays valid until the engine is done with
+ * the connection (px_conn_gone, or the engine's close or abort).
+ */
 struct px_viewer {
 	bool https;
-	/* HTTPS: the distribution the handshake selected (its snapshot is
-	 * the one the engine reads; the caller keeps it alive). */
+	/* HTTPS: the snapshot the handshake used and the distribution it
+	 * selected from it. Requests are routed against this snapshot, not
+	 * the current one: the 421 check compares distributions by
+	 * identity, and after a push the current snapshot holds other
+	 * objects for the same names. */
+	const struct cfg_snapshot *snap;
 	const struct cfg_dist *sni_dist;
 	struct in_addr addr;            /* the viewer's address and port */
 	uint16_t port;
 	uint8_t mtls;                   /* enum http_mtls_result */
+	/* HTTPS: the verified client certificate's subject (mtls SUCCESS),
+	 * else NULL; the session's protocol and suite names, and whether
+	 * it was resumed (X-Rampart-Viewer-TLS). */
+	const char *subject;
+	size_t subject_len;
+	const char *tls_protocol;
+	const char *tls_cipher;
+	bool tls_resumed;
 };
 
 /*

@@ -803,7 +803,10 @@ handle_request(struct px_conn *pc, struct h1_request *req)
 		  req->framing == H1_FRAMING_CHUNKED);
 	has_body = !pc->up.done;
 
-	snap = cfg_snapshot_current(&pl->live->snap);
+	/* HTTPS: the handshake's snapshot, whose distribution objects the
+	 * SNI check compares against (px.h, struct px_viewer). */
+	snap = pc->viewer.https ? pc->viewer.snap :
+				  cfg_snapshot_current(&pl->live->snap);
 	if (snap == NULL)
 		return edge(pc, 503, "no configuration has been pushed yet",
 			    NULL, 0, has_body);
@@ -856,6 +859,11 @@ handle_request(struct px_conn *pc, struct h1_request *req)
 	fwd.host = req->authority.p;
 	fwd.host_len = req->authority.len;
 	fwd.mtls = (enum http_mtls_result)pc->viewer.mtls;
+	fwd.subject = pc->viewer.subject;
+	fwd.subject_len = pc->viewer.subject_len;
+	fwd.tls_protocol = pc->viewer.tls_protocol;
+	fwd.tls_cipher = pc->viewer.tls_cipher;
+	fwd.tls_resumed = pc->viewer.tls_resumed;
 	n = px_hdr_request(req, &fwd, pl->scratch, sizeof(pl->scratch));
 	if (n == -E2BIG)
 		return edge(pc, 400, "too many X-Forwarded-For or Via fields",

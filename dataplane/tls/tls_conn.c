@@ -2,6 +2,7 @@
 #include "tls_int.h"            /* wolfssl/options.h first */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,17 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "http/route.h"
 #include "tls_ctx.h"
 
-/* TEMPORARY fixed response: the request head is read up to this size. */
-#define TLS_REQ_HEAD_MAX 8192
+/* Bytes a record adds to its plaintext, at most, over every suite we
+ * allow: header 5, CBC IV 16, MAC 48 and padding 16, or the AEAD tag 16
+ * and TLS 1.3's inner type byte; rounded up. */
+#define TLS_REC_OVERHEAD 128
+/* Staging room a data record may not use: kept for what wolfSSL writes
+ * on its own after the handshake (a KeyUpdate answer, an alert,
+ * close_notify), so those are staged too instead of left in wolfSSL. */
+#define TLS_TX_RESERVE   256
 
 /* Alert descriptions (RFC 8446 6) the peek sends itself. */
 #define ALERT_HANDSHAKE_FAILURE   40
@@ -187,21 +195,56 @@ io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	return (int)n;
 }
 
-/* TCP copies into its send queue; a full queue is WANT_WRITE and the
- * `writable` callback resumes wolfSSL, which keeps the unsent rest. */
+/*
+ * TCP copies into its send queue. During the handshake a full queue is
+ * WANT_WRITE and the `writable` callback resumes wolfSSL, which keeps the
+ * unsent rest. Once the HTTP engine has the connection, what TCP does not
+ * take is staged in tc->tx instead: wolfSSL_write that returned WANT_WRITE
+ * would have to be called again with the same bytes, which the engine does
+ * not promise (it may offer more, or other bytes first). t_send sizes
+ * every record so that it fits the queue plus the staging room; a short
+ * tcp_send has armed `writable`, which flushes tc->tx.
+ */
 static int
 io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct tls_conn *tc = ctx;
-	int n;
+	int n = 0, k;
 
 	(void)ssl;
-	n = tcp_send(tc->tcp, buf, (size_t)sz);
-	if (n > 0)
+	if (sz <= 0)
+		return 0;
+	if (tc->tx_len == 0) {          /* nothing may overtake tc->tx */
+		n = tcp_send(tc->tcp, buf, (size_t)sz);
+		if (n < 0)
+			return WOLFSSL_CBIO_ERR_CONN_RST;
+		if (n == sz || tc->state != TLS_S_PROXY)
+			return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+	}
+	k = sz - n;
+	if (k > TLS_TX_STAGE - tc->tx_len)
+		k = TLS_TX_STAGE - tc->tx_len;
+	memcpy(tc->tx + tc->tx_len, buf + n, (size_t)k);
+	tc->tx_len = (uint16_t)(tc->tx_len + k);
+	n += k;
+	return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+}
+
+/* Push tc->tx into the TCP send queue: 1 when it is empty, 0 when bytes
+ * wait (`writable` follows), -errno when the connection is going. */
+static int
+tx_flush(struct tls_conn *tc)
+{
+	int n;
+
+	if (tc->tx_len == 0)
+		return 1;
+	n = tcp_send(tc->tcp, tc->tx, tc->tx_len);
+	if (n < 0)
 		return n;
-	if (n == 0)
-		return WOLFSSL_CBIO_ERR_WANT_WRITE;
-	return WOLFSSL_CBIO_ERR_CONN_RST;
+	memmove(tc->tx, tc->tx + n, (size_t)(tc->tx_len - n));
+	tc->tx_len = (uint16_t)(tc->tx_len - n);
+	return tc->tx_len == 0 ? 1 : 0;
 }
 
 void
@@ -265,6 +308,19 @@ ssl_release(struct tls_conn *tc)
 }
 
 static void
+plain_put(struct tls_conn *tc)
+{
+	struct tls_lcore *tl = tc->tl;
+
+	if (tc->plain == NULL)
+		return;
+	tc->plain->next = tl->plain_free;
+	tl->plain_free = tc->plain;
+	tc->plain = NULL;
+	tc->plain_off = tc->plain_len = 0;
+}
+
+static void
 conn_release(struct tls_conn *tc)
 {
 	struct tls_lcore *tl = tc->tl;
@@ -273,6 +329,8 @@ conn_release(struct tls_conn *tc)
 	set_state(tc, TLS_S_FREE);
 	ssl_release(tc);
 	rx_free(tc);
+	plain_put(tc);
+	free(tc->subject);
 	if (tc->tcp != NULL)
 		tcp_set_user(tc->tcp, NULL);
 	memset(tc, 0, sizeof(*tc));
@@ -282,13 +340,20 @@ conn_release(struct tls_conn *tc)
 }
 
 /* Orderly end: whatever wolfSSL queued (an alert, close_notify) goes out
- * before the FIN. The session is freed now; only TCP state remains. */
+ * before the FIN, staged bytes included (the FIN then waits for
+ * `writable`). The session is freed now; only TCP state remains. tcp_close
+ * may call `closed`, which releases tc. */
 static void
 conn_finish(struct tls_conn *tc)
 {
 	fifo_remove(tc);
 	set_state(tc, TLS_S_CLOSING);
 	ssl_release(tc);
+	plain_put(tc);
+	if (tx_flush(tc) == 0) {
+		tc->fin_after_tx = true;
+		return;
+	}
 	tcp_close(tc->tcp);
 }
 
@@ -511,8 +576,9 @@ handshake_step(struct tls_conn *tc)
 	if (rc == WOLFSSL_SUCCESS) {
 		tc->handshake_done = true;
 		count_established(tc);
-		set_state(tc, TLS_S_REQUEST);
-		fifo_append(tc);        /* the request must follow in time */
+		/* From here the HTTP engine's header timeout runs. */
+		fifo_remove(tc);
+		set_state(tc, TLS_S_PROXY);
 		return 0;
 	}
 	err = wolfSSL_get_error(tc->ssl, rc);
@@ -524,135 +590,246 @@ handshake_step(struct tls_conn *tc)
 	return 1;
 }
 
-/* ---------------------------------------------------------------- TEMPORARY */
+/* ---------------------------------------------------------------- transport */
 
 /*
- * TEMPORARY, until the HTTP issue lands: read the request head (up to
- * "\r\n\r\n", at most TLS_REQ_HEAD_MAX bytes, the bytes themselves are
- * dropped) and answer a fixed 200 naming what was negotiated, so curl and
- * the tests can complete a request. Remove with the HTTP layer.
+ * The HTTP engine's byte stream over an established session (px.h, struct
+ * px_transport). Reading: wolfSSL_read decrypts one record's worth into a
+ * plaintext buffer only when the engine has consumed the previous one, so
+ * a viewer the engine is not reading from fills wolfSSL's input, then our
+ * receive queue, then its TCP window: back-pressure as over plain TCP.
+ * The buffer comes from a per-lcore free list and goes back as soon as it
+ * is empty, so an idle keep-alive connection holds none.
  */
-static int
-request_step(struct tls_conn *tc)
+static struct tls_conn *
+tc_of(struct px_transport *t)
 {
-	static const char end[] = "\r\n\r\n";
-	uint8_t *buf = tc->tl->scratch;
-	int n, i, err;
+	return (struct tls_conn *)((char *)t - offsetof(struct tls_conn, t));
+}
 
-	for (;;) {
-		n = wolfSSL_read(tc->ssl, buf, (int)sizeof(tc->tl->scratch));
-		if (n <= 0) {
-			err = wolfSSL_get_error(tc->ssl, n);
-			if (err == WOLFSSL_ERROR_WANT_READ ||
-			    err == WOLFSSL_ERROR_WANT_WRITE)
-				return 1;
-			/* close_notify, a renegotiation attempt, a bad
-			 * record: nothing to answer. */
-			if (tc->reneg_refused)
-				dpc_inc(&nl_of(tc)->cnt,
-					DPC_tls_renegotiation_refused);
-			conn_finish(tc);
-			return 1;
-		}
-		for (i = 0; i < n; i++) {
-			tc->crlf = buf[i] == (uint8_t)end[tc->crlf] ?
-				   (uint8_t)(tc->crlf + 1) :
-				   (buf[i] == '\r' ? 1 : 0);
-			if (tc->crlf == 4)
-				break;
-		}
-		if (tc->crlf == 4)
-			break;
-		if (tc->req_len + (unsigned int)n > TLS_REQ_HEAD_MAX) {
-			conn_finish(tc);
-			return 1;
-		}
-		tc->req_len = (uint16_t)(tc->req_len + n);
+static struct tls_plain *
+plain_get(struct tls_lcore *tl)
+{
+	struct tls_plain *p = tl->plain_free;
+
+	if (p != NULL) {
+		tl->plain_free = p->next;
+		return p;
 	}
-	fifo_remove(tc);
-	set_state(tc, TLS_S_RESPOND);
+	/* Grows to the number of connections with unread plaintext, then
+	 * recycles: the steady state allocates nothing. */
+	return malloc(sizeof(*p));
+}
+
+static size_t
+t_peek(struct px_transport *t, const uint8_t **data)
+{
+	struct tls_conn *tc = tc_of(t);
+	int n, err;
+
+	if (tc->plain_off < tc->plain_len) {
+		*data = tc->plain->data + tc->plain_off;
+		return (size_t)(tc->plain_len - tc->plain_off);
+	}
+	if (tc->ssl == NULL || t->peer_closed)
+		return 0;
+	if (tc->plain == NULL)
+		tc->plain = plain_get(tc->tl);
+	if (tc->plain == NULL) {
+		/* No memory for the plaintext: end the stream rather than
+		 * stall it (the engine closes the connection). */
+		t->peer_closed = true;
+		return 0;
+	}
+	n = wolfSSL_read(tc->ssl, tc->plain->data, TLS_PLAIN_SIZE);
+	if (n > 0) {
+		tc->plain_off = 0;
+		tc->plain_len = (uint16_t)n;
+		*data = tc->plain->data;
+		return (size_t)n;
+	}
+	plain_put(tc);
+	err = wolfSSL_get_error(tc->ssl, n);
+	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+		return 0;
+	/* close_notify, the TCP FIN, a renegotiation attempt or a bad
+	 * record: the viewer's byte stream ends here. */
+	if (tc->reneg_refused && !tc->reneg_counted) {
+		tc->reneg_counted = true;
+		dpc_inc(&nl_of(tc)->cnt, DPC_tls_renegotiation_refused);
+	}
+	t->peer_closed = true;
 	return 0;
 }
 
-static const char *
-mtls_word(uint8_t m)
+static void
+t_consume(struct px_transport *t, size_t n)
 {
-	switch (m) {
-	case TLS_MTLS_OK: return "ok";
-	case TLS_MTLS_NONE: return "none";
-	case TLS_MTLS_FAILED: return "failed";
-	default: return "off";
-	}
+	struct tls_conn *tc = tc_of(t);
+
+	tc->plain_off = (uint16_t)(tc->plain_off + n);
+	if (tc->plain_off >= tc->plain_len)
+		plain_put(tc);
 }
 
-/* The same bytes every time for one connection: wolfSSL_write wants the
- * same buffer again after WANT_WRITE. */
+/*
+ * Encrypt as much of data as one record that fits the TCP send queue plus
+ * the staging room (less TLS_TX_RESERVE) carries, so wolfSSL_write never
+ * meets WANT_WRITE (io_send). With the queue full the record goes to
+ * tc->tx whole, and the short tcp_send inside io_send arms `writable`.
+ */
 static int
-render_response(struct tls_conn *tc, char *out, size_t cap)
+t_send(struct px_transport *t, const void *data, size_t len)
 {
-	char body[1024], subject[256] = "-";
-	const unsigned char *alpn = NULL;
-	unsigned int alpn_len = 0;
-	const char *suite = wolfSSL_get_cipher_name(tc->ssl);
-	int blen, n;
+	struct tls_conn *tc = tc_of(t);
+	size_t room;
+	int n, rc;
 
-	if (tc->mtls == TLS_MTLS_OK || tc->mtls == TLS_MTLS_FAILED) {
-		WOLFSSL_X509 *peer = wolfSSL_get_peer_certificate(tc->ssl);
+	if (tc->ssl == NULL)
+		return -ENOTCONN;
+	rc = tx_flush(tc);
+	if (rc <= 0)
+		return rc;              /* 0: staged bytes first */
+	if (len == 0)
+		return 0;
+	room = (size_t)tcp_send_space(tc->tcp) + TLS_TX_STAGE -
+	       TLS_TX_RESERVE - TLS_REC_OVERHEAD;
+	if (len > room)
+		len = room;
+	if (len > tc->max_frag)
+		len = tc->max_frag;
+	n = wolfSSL_write(tc->ssl, data, (int)len);
+	if (n > 0)
+		return n;
+	/* A fatal error, or WANT_WRITE despite the sizing (wolfSSL would
+	 * want these very bytes again): either way the stream cannot go
+	 * on. */
+	return -EPIPE;
+}
 
-		if (peer != NULL) {
-			wolfSSL_X509_NAME_oneline(
-				wolfSSL_X509_get_subject_name(peer), subject,
-				(int)sizeof(subject));
-			wolfSSL_X509_free(peer);
-		}
-	}
-	wolfSSL_get0_alpn_selected(tc->ssl, &alpn, &alpn_len);
-	blen = snprintf(body, sizeof(body),
-		"rampart: temporary TLS response (replaced by the HTTP "
-		"layer)\n"
-		"distribution: %s\n"
-		"certificate: %s\n"
-		"protocol: %s\n"
-		"cipher: %s\n"
-		"resumed: %s\n"
-		"alpn: %.*s\n"
-		"mtls: %s\n"
-		"client_subject: %s\n",
-		tc->dist->name, tc->cert->name, wolfSSL_get_version(tc->ssl),
-		suite != NULL ? suite : "?",
-		wolfSSL_session_reused(tc->ssl) ? "yes" : "no",
-		alpn_len > 0 ? (int)alpn_len : 4,
-		alpn_len > 0 ? (const char *)alpn : "none",
-		mtls_word(tc->mtls), subject);
-	if (blen < 0 || (size_t)blen >= sizeof(body))
-		blen = (int)sizeof(body) - 1;
-	n = snprintf(out, cap, "HTTP/1.1 200 OK\r\n"
-		     "Content-Type: text/plain\r\n"
-		     "Content-Length: %d\r\n"
-		     "Connection: close\r\n"
-		     "\r\n%.*s", blen, blen, body);
-	return n < 0 || (size_t)n >= cap ? (int)cap - 1 : n;
+static uint32_t
+t_send_space(const struct px_transport *t)
+{
+	const struct tls_conn *tc = (const struct tls_conn *)
+		((const char *)t - offsetof(struct tls_conn, t));
+	uint32_t space;
+
+	if (tc->ssl == NULL || tc->tx_len > 0)
+		return 0;
+	space = tcp_send_space(tc->tcp);
+	return space > TLS_REC_OVERHEAD ? space - TLS_REC_OVERHEAD : 0;
+}
+
+/* The engine is done: close_notify, then the FIN after it. */
+static void
+t_close(struct px_transport *t)
+{
+	struct tls_conn *tc = tc_of(t);
+
+	tc->pc = NULL;
+	if (tc->ssl != NULL)
+		(void)wolfSSL_shutdown(tc->ssl);  /* we do not wait for the
+						   * peer's close_notify */
+	conn_finish(tc);
 }
 
 static void
-respond_step(struct tls_conn *tc)
+t_abort(struct px_transport *t)
 {
-	char *buf = (char *)tc->tl->scratch;
-	int len = render_response(tc, buf, sizeof(tc->tl->scratch));
-	int n, err;
+	struct tls_conn *tc = tc_of(t);
 
-	n = wolfSSL_write(tc->ssl, buf, len);
-	if (n <= 0) {
-		err = wolfSSL_get_error(tc->ssl, n);
-		if (err == WOLFSSL_ERROR_WANT_WRITE ||
-		    err == WOLFSSL_ERROR_WANT_READ)
-			return;         /* `writable` comes back here */
-		conn_finish(tc);
-		return;
+	tc->pc = NULL;
+	tcp_abort(tc->tcp);             /* `closed` releases tc */
+}
+
+static const struct px_transport_ops tls_transport = {
+	.peek = t_peek,
+	.consume = t_consume,
+	.send = t_send,
+	.send_space = t_send_space,
+	.close = t_close,
+	.abort = t_abort,
+};
+
+/* ---------------------------------------------------------------- proxy */
+
+static uint8_t
+mtls_result(const struct tls_conn *tc)
+{
+	switch (tc->mtls) {
+	case TLS_MTLS_OK:
+		return HTTP_MTLS_SUCCESS;
+	case TLS_MTLS_FAILED:
+		return HTTP_MTLS_FAILED;
+	case TLS_MTLS_NONE:
+		return HTTP_MTLS_NONE;
+	default:
+		/* Off, or a resumption (count_established): a required
+		 * distribution resumes only tickets of its own verified
+		 * sessions (docs/TLS.md, "Viewer mTLS"). */
+		return tc->dist->mtls == CFG_MTLS_REQUIRED ?
+		       HTTP_MTLS_SUCCESS : HTTP_MTLS_NONE;
 	}
-	/* close_notify; we do not wait for the peer's. */
-	(void)wolfSSL_shutdown(tc->ssl);
-	conn_finish(tc);
+}
+
+/* The verified client certificate's subject, kept for the connection's
+ * requests (X-Client-Subject). */
+static void
+keep_subject(struct tls_conn *tc)
+{
+	WOLFSSL_X509 *peer;
+	char subject[256];
+
+	if (tc->mtls != TLS_MTLS_OK)
+		return;
+	peer = wolfSSL_get_peer_certificate(tc->ssl);
+	if (peer == NULL)
+		return;
+	subject[0] = '\0';
+	if (wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(peer),
+				      subject, (int)sizeof(subject)) != NULL &&
+	    subject[0] != '\0')
+		tc->subject = strdup(subject);
+	wolfSSL_X509_free(peer);
+}
+
+/* Hand the established session to the HTTP engine. 0: go on; 1: the
+ * connection was refused (reset). */
+static int
+proxy_open(struct tls_conn *tc)
+{
+	struct px_viewer v;
+	rte_be32_t laddr, raddr;
+	uint16_t lport, rport;
+	int max;
+
+	max = wolfSSL_GetMaxOutputSize(tc->ssl);
+	tc->max_frag = max > 0 && max < TLS_PLAIN_SIZE ? (uint16_t)max :
+							 TLS_PLAIN_SIZE;
+	keep_subject(tc);
+	tcp_endpoints(tc->tcp, &laddr, &lport, &raddr, &rport);
+	memset(&v, 0, sizeof(v));
+	v.https = true;
+	v.snap = tc->snap;
+	v.sni_dist = tc->dist;
+	v.addr.s_addr = raddr;
+	v.port = rport;
+	v.mtls = mtls_result(tc);
+	if (tc->subject != NULL) {
+		v.subject = tc->subject;
+		v.subject_len = strlen(tc->subject);
+	}
+	v.tls_protocol = wolfSSL_get_version(tc->ssl);
+	v.tls_cipher = wolfSSL_get_cipher_name(tc->ssl);
+	v.tls_resumed = wolfSSL_session_reused(tc->ssl) != 0;
+	tc->t.ops = &tls_transport;
+	tc->t.peer_closed = false;
+	tc->pc = px_conn_open(tc->tl->px, &tc->t, &v);
+	if (tc->pc == NULL) {
+		tcp_abort(tc->tcp);     /* counted http_refused_busy */
+		return 1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- driver */
@@ -668,13 +845,14 @@ tls_drive(struct tls_conn *tc)
 	case TLS_S_HANDSHAKE:
 		if (handshake_step(tc) != 0)
 			return;
-		/* fall through */
-	case TLS_S_REQUEST:
-		if (request_step(tc) != 0)
+		if (proxy_open(tc) != 0)
 			return;
+		/* The request may have come with Finished. */
 		/* fall through */
-	case TLS_S_RESPOND:
-		respond_step(tc);
+	case TLS_S_PROXY:
+		/* The engine may release tc: nothing after this. */
+		if (tc->pc != NULL)
+			px_conn_recv(tc->pc);
 		return;
 	case TLS_S_CLOSING:
 		/* Late bytes after our close: read and dropped. */
@@ -766,8 +944,25 @@ on_writable(struct tcp_conn *c)
 {
 	struct tls_conn *tc = tcp_user(c);
 
-	if (tc != NULL)
+	if (tc == NULL)
+		return;
+	if (tx_flush(tc) == 0)
+		return;                 /* still staged: `writable` again */
+	switch (tc->state) {
+	case TLS_S_PROXY:
+		if (tc->pc != NULL)
+			px_conn_writable(tc->pc);
+		return;
+	case TLS_S_CLOSING:
+		if (tc->fin_after_tx) {
+			tc->fin_after_tx = false;
+			tcp_close(tc->tcp);
+		}
+		return;
+	default:
 		tls_drive(tc);
+		return;
+	}
 }
 
 static void
@@ -780,6 +975,12 @@ on_closed(struct tcp_conn *c, int err)
 		return;
 	if (handshaking(tc) && tc->got_bytes)
 		count_failure(tc, DPC_tls_fail_other);
+	if (tc->pc != NULL) {
+		struct px_conn *pc = tc->pc;
+
+		tc->pc = NULL;
+		px_conn_gone(pc);
+	}
 	conn_release(tc);
 }
 
@@ -795,7 +996,8 @@ static const struct tcp_ops tls_tcp_ops = {
 
 struct tls_lcore *
 tls_lcore_start(struct net_lcore *nl, const struct tls_params *p,
-		struct cfg_live *live, unsigned int worker, int *err)
+		struct cfg_live *live, struct px_lcore *px,
+		unsigned int worker, int *err)
 {
 	struct tls_lcore *tl;
 	uint32_t i;
@@ -808,6 +1010,7 @@ tls_lcore_start(struct net_lcore *nl, const struct tls_params *p,
 	}
 	tl->nl = nl;
 	tl->live = live;
+	tl->px = px;
 	tl->worker = worker;
 	tl->p = *p;
 	tl->timeout_tsc = nl->hz / 1000 * p->handshake_timeout_ms;
@@ -857,6 +1060,7 @@ tls_lcore_poll(struct tls_lcore *tl)
 void
 tls_lcore_stop(struct tls_lcore *tl)
 {
+	struct tls_plain *p;
 	uint32_t i;
 
 	if (tl == NULL)
@@ -875,6 +1079,14 @@ tls_lcore_stop(struct tls_lcore *tl)
 		cfg_snapshot_put(tc->snap);
 		tc->snap = NULL;
 		rx_free(tc);
+		free(tc->plain);
+		tc->plain = NULL;
+		free(tc->subject);
+		tc->subject = NULL;
+	}
+	while ((p = tl->plain_free) != NULL) {
+		tl->plain_free = p->next;
+		free(p);
 	}
 	free(tl->pool);
 	free(tl);

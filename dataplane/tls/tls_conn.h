@@ -8,10 +8,10 @@
  * per-lcore pool sized like the TCP stack; wolfSSL allocates its own
  * session state. docs/TLS.md describes the behaviour.
  *
- * TEMPORARY (until the HTTP issue lands): after the handshake the engine
- * reads the request head and answers a fixed "200 OK" text naming the
- * distribution, protocol, suite, resumption and mTLS outcome, then closes
- * with close_notify.
+ * After the handshake the session becomes the HTTP engine's viewer
+ * transport (proxy/px.h): decrypted bytes go to px_conn_recv, the
+ * engine's responses are encrypted on their way out, and the engine's
+ * close sends close_notify.
  *
  * Everything here runs on the owning worker lcore, except start and stop
  * (main thread, while the worker is not running). No wolfSSL types.
@@ -24,12 +24,13 @@
 #include "cfg/live.h"
 
 struct net_lcore;
+struct px_lcore;
 struct tls_lcore;
 
 struct tls_params {
 	uint16_t port;                  /* HTTPS listener; 0: none */
-	uint32_t handshake_timeout_ms;  /* ClientHello to Finished, and the
-					 * wait for the request head */
+	uint32_t handshake_timeout_ms;  /* ClientHello to Finished (then the
+					 * HTTP engine's timeouts apply) */
 	uint32_t max_handshakes;        /* in progress per lcore; beyond it
 					 * new connections are reset */
 };
@@ -40,14 +41,16 @@ extern const struct tls_params tls_params_default;
  * Start the engine of the worker whose stack is nl (tcp_lcore_init done)
  * and whose index among the workers is `worker` (the index of its
  * contexts in tls_snapshot_ctx). Listens on p->port on every local
- * address. The snapshot and ticket ring are read from live. Returns the
+ * address. The snapshot and ticket ring are read from live; established
+ * sessions are handed to px, the same worker's HTTP engine, which must
+ * outlive this one (stopped after it). Returns the
  * engine or NULL with *err = -ENOMEM / tcp_listen's error. Main thread,
  * before the worker runs.
  */
 struct tls_lcore *tls_lcore_start(struct net_lcore *nl,
 				  const struct tls_params *p,
-				  struct cfg_live *live, unsigned int worker,
-				  int *err);
+				  struct cfg_live *live, struct px_lcore *px,
+				  unsigned int worker, int *err);
 
 /* Expire connections past their deadline; O(1) when none is due. Every
  * poll-loop iteration, owning lcore. */

@@ -20,6 +20,7 @@
 #include "cfg/live.h"
 #include "net/net.h"
 #include "net/tcp.h"
+#include "proxy/px.h"
 #include "tls_conn.h"
 #include "tls_hello.h"
 
@@ -27,9 +28,20 @@ enum tls_state {
 	TLS_S_FREE,
 	TLS_S_HELLO,            /* buffering the ClientHello */
 	TLS_S_HANDSHAKE,        /* wolfSSL_accept in progress */
-	TLS_S_REQUEST,          /* temporary: reading the request head */
-	TLS_S_RESPOND,          /* temporary: writing the fixed response */
+	TLS_S_PROXY,            /* established: the HTTP engine's transport */
 	TLS_S_CLOSING,          /* close_notify/FIN queued; ssl freed */
+};
+
+/* Ciphertext the TCP send queue did not take, kept for `writable`: a
+ * record t_send sizes to the queue's room plus this (less a reserve for
+ * wolfSSL's own messages) always fits; see io_send in tls_conn.c. */
+#define TLS_TX_STAGE    1024
+/* Decrypted bytes the HTTP engine has not consumed: one record's worth. */
+#define TLS_PLAIN_SIZE  16384
+
+struct tls_plain {
+	struct tls_plain *next;         /* free list */
+	uint8_t data[TLS_PLAIN_SIZE];
 };
 
 enum tls_mtls_result { TLS_MTLS_OFF, TLS_MTLS_OK, TLS_MTLS_NONE,
@@ -38,7 +50,7 @@ enum tls_mtls_result { TLS_MTLS_OFF, TLS_MTLS_OK, TLS_MTLS_NONE,
 struct tls_lcore;
 
 struct tls_conn {
-	/* Deadline FIFO (handshake or request timeout) while in_fifo; the
+	/* Deadline FIFO (handshake timeout) while in_fifo; the
 	 * free list (next only) while TLS_S_FREE. */
 	struct tls_conn *next, *prev;
 	struct tls_lcore *tl;
@@ -52,7 +64,21 @@ struct tls_conn {
 	struct rte_mbuf *rx_head, *rx_tail;
 	uint32_t rx_len;
 	uint16_t rx_off;
-	uint16_t req_len;               /* request-head bytes seen */
+	/* TLS_S_PROXY: the transport the HTTP engine reads and writes, its
+	 * connection (NULL once the engine is done with it) and the
+	 * plaintext it has not consumed, p->data[plain_off..plain_len);
+	 * the buffer is held only while it has bytes. */
+	struct px_transport t;
+	struct px_conn *pc;
+	struct tls_plain *plain;
+	uint16_t plain_off;
+	uint16_t plain_len;
+	uint16_t tx_len;                /* bytes in tx[] */
+	uint16_t max_frag;              /* plaintext bytes per record */
+	bool fin_after_tx;              /* tcp_close once tx[] is out */
+	char *subject;                  /* the verified client certificate's
+					 * subject (malloc'd), or NULL */
+	uint8_t tx[TLS_TX_STAGE];
 	/* Record boundaries of the bytes handed to wolfSSL (io_recv), to
 	 * refuse renegotiation: see rec_scan in tls_conn.c. */
 	uint16_t rec_body;              /* body bytes left in this record */
@@ -60,9 +86,9 @@ struct tls_conn {
 	uint8_t rec_len_hi;
 	bool handshake_done;            /* no handshake record may follow */
 	bool reneg_refused;
+	bool reneg_counted;
 	uint64_t deadline;              /* TSC */
 	uint8_t state;                  /* enum tls_state */
-	uint8_t crlf;                   /* progress through "\r\n\r\n" */
 	uint8_t mtls;                   /* enum tls_mtls_result */
 	bool in_fifo;
 	bool peer_closed;
@@ -83,8 +109,10 @@ struct tls_lcore {
 	uint32_t pool_size;
 	struct tls_conn *free;
 	struct tls_conn fifo;           /* sentinel of the deadline FIFO */
+	struct px_lcore *px;            /* the HTTP engine of this worker */
+	struct tls_plain *plain_free;   /* recycled plaintext buffers */
 	uint32_t nb_handshaking;        /* in HELLO or HANDSHAKE */
-	/* Linearised ClientHello; also the request and response buffer. */
+	/* The linearised ClientHello. */
 	uint8_t scratch[TLS_HELLO_MAX];
 };
 

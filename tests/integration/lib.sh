@@ -285,6 +285,27 @@ setup_topology() {
 	log "topology: $NS_DP/$VETH_DP ($DP_MAC) <-> $NS_VIEWER/$VETH_VIEWER ($VIEWER_MAC, $VIEWER_ADDR)"
 }
 
+# ---------------------------------------------------------------- echo origin
+
+# echo_origin_start ADDR PORT: tests/integration/echo_origin.py (an HTTP/1.1
+# origin answering the forwarded TLS facts, blobs and upload digests) in the
+# viewer namespace on ADDR:PORT, ADDR added to the viewer's veth when it is
+# not $VIEWER_ADDR. After setup_topology. Dies when it does not start.
+ECHO_ORIGIN_OUT=
+echo_origin_start() {
+	local addr=$1 port=$2
+	if [ "$addr" != "$VIEWER_ADDR" ]; then
+		ip -n "$NS_VIEWER" addr add "$addr/$DP_PREFIX" dev "$VETH_VIEWER" ||
+			die "cannot address $addr on $VETH_VIEWER"
+	fi
+	ECHO_ORIGIN_OUT=$TMP_DIR/echo-origin.$addr.$port.out
+	viewer "${PYTHON:-/usr/bin/python3}" "$(dirname "${BASH_SOURCE[0]}")/echo_origin.py" \
+		"$addr" "$port" >"$ECHO_ORIGIN_OUT" 2>&1 &
+	BG_PIDS+=("$!")
+	poll_wait 10 grep -q '^listening' "$ECHO_ORIGIN_OUT" ||
+		die "the echo origin did not start: $(tail -n 3 "$ECHO_ORIGIN_OUT")"
+}
+
 # ---------------------------------------------------------------- dataplane
 
 # dp_eal_args WORKERS: sets the EAL_ARGS array. One worker runs on the main

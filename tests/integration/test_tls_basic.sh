@@ -124,6 +124,8 @@ expect_more() {
 # ---------------------------------------------------------------- setup
 
 setup_topology
+# The distributions' origin: answers what the proxy forwarded.
+echo_origin_start 192.0.2.80 80
 dp_start 1 --https-port "$TLS_PORT"
 make_pki "$TMP_DIR/pki" || die "cannot make the test PKI (see $TMP_DIR/pki/pki.log)"
 PKI=$TMP_DIR/pki
@@ -142,7 +144,7 @@ dist_json() { # NAME ALIAS CERTS_JSON POLICY DEFAULT FILE
   "certificates": $3,
   "default": $5,
   "tls": { "security_policy": "$4" },
-  "origins": [ { "id": "web", "domain": "origin.example.com", "address": "192.0.2.80" } ],
+  "origins": [ { "id": "web", "domain": "origin.example.com", "address": "192.0.2.80", "protocol_policy": "http-only" } ],
   "default_behavior": { "origin": "web" }
 }
 EOF
@@ -204,14 +206,15 @@ for host in shop.example.com blog.example.com; do
 	check "TLS 1.1 client against $host: refused" eval '! handshake_ok "$TMP_DIR/tls11-$host.out"'
 done
 
-# ---------------------------------------------------------------- HTTP (temporary)
+# ---------------------------------------------------------------- HTTP
 
-log "checks: curl gets the fixed response over ALPN http/1.1"
+log "checks: curl reaches the origin through the proxy over ALPN http/1.1"
 curl_get "$TMP_DIR/curl-shop.out" shop.example.com -v
 check "curl https://shop.example.com/: 200 naming distribution shop" \
 	grep -q '^distribution: shop$' "$TMP_DIR/curl-shop.out"
-check "  ... ALPN http/1.1 negotiated" grep -q '^alpn: http/1.1$' "$TMP_DIR/curl-shop.out"
-check "  ... curl saw it too" grep -qi 'ALPN.*accepted.*http/1.1\|ALPN: server accepted http/1.1' "$TMP_DIR/curl-shop.out.err"
+check "  ... curl saw ALPN http/1.1 accepted" grep -qi 'ALPN.*accepted.*http/1.1\|ALPN: server accepted http/1.1' "$TMP_DIR/curl-shop.out.err"
+sclient "$TMP_DIR/alpn.out" -servername shop.example.com -alpn http/1.1
+check "  ... s_client: ALPN protocol: http/1.1" grep -q '^ALPN protocol: http/1.1$' "$TMP_DIR/alpn.out"
 curl_get "$TMP_DIR/curl-blog.out" blog.example.com
 check "curl https://blog.example.com/: distribution blog over TLSv1.3" \
 	[ "$(grep -E '^(distribution|protocol):' "$TMP_DIR/curl-blog.out" | tr '\n' ' ')" = "distribution: blog protocol: TLSv1.3 " ]

@@ -159,6 +159,8 @@ expect_staple() {
 # ---------------------------------------------------------------- setup
 
 setup_topology
+# The distributions' origin: answers what the proxy forwarded.
+echo_origin_start 192.0.2.80 80
 dp_start 1 --https-port "$TLS_PORT"
 cp_start
 rctl cert import --name shop-ec --cert "$PKI_EC/chain.pem" --key "$PKI_EC/leaf.key" \
@@ -175,7 +177,7 @@ dist_json() { # NAME ALIAS CERTS_JSON TLS_JSON FILE
   "aliases": ["$2"],
   "certificates": $3,
   "tls": $4,
-  "origins": [ { "id": "web", "domain": "origin.example.com", "address": "192.0.2.80" } ],
+  "origins": [ { "id": "web", "domain": "origin.example.com", "address": "192.0.2.80", "protocol_policy": "http-only" } ],
   "default_behavior": { "origin": "web" }
 }
 EOF

@@ -33,10 +33,15 @@
 # Checks of rampart-only behaviour (counters, handshake failures where nginx
 # answers 400) consult tls_is_rampart.
 #
-# The fixed response of the TLS engine (until the HTTP layer exists) is
-# `HTTP/1.1 200 OK` with a small text body of "key: value" lines
-# (distribution, certificate, protocol, cipher, resumed yes/no, alpn,
-# mtls ok/none/failed/off, client_subject); tls_body_field reads it.
+# Requests go through the dataplane's HTTP proxy to an echo origin
+# (echo_origin.py, started by tls_start in the viewer namespace on
+# $TLS_ORIGIN_ADDR:80, the origin address tls_dist_json configures, over
+# http-only). It answers `HTTP/1.1 200 OK` with a small text body of
+# "key: value" lines built from what the edge forwarded (distribution,
+# protocol, cipher, resumed yes/no, mtls ok/none/failed/off,
+# client_subject); tls_body_field reads it. What no header carries is read
+# from the client's side: the certificate served (tls_served_fp) and ALPN
+# (tls_alpn).
 
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -47,6 +52,7 @@ PY=${PYTHON:-/usr/bin/python3}
 TLS_BACKEND=${RAMPART_TLS_BACKEND:-rampart}
 TLS_PORT=${RAMPART_TLS_PORT:-443}
 NGX_ADDR=192.0.2.20
+TLS_ORIGIN_ADDR=192.0.2.80
 TLS_ADDR=
 PKI=
 NGX_DIR=
@@ -209,6 +215,7 @@ TLS_DP_ARGS=()
 tls_start() {
 	setup_topology
 	if tls_is_rampart; then
+		echo_origin_start "$TLS_ORIGIN_ADDR" 80
 		dp_start 1 ${TLS_DP_ARGS[@]+"${TLS_DP_ARGS[@]}"}
 		TLS_ADDR=$DP_ADDR
 	else
@@ -268,7 +275,8 @@ d = {
     "name": name,
     "aliases": aliases.split(","),
     "certificates": {},
-    "origins": [{"id": "web", "domain": "origin.example.com", "address": "192.0.2.80"}],
+    "origins": [{"id": "web", "domain": "origin.example.com", "address": "192.0.2.80",
+                 "protocol_policy": "http-only"}],
     "default_behavior": {"origin": "web"},
 }
 if ec:
@@ -342,8 +350,8 @@ tls_sclient() {
 }
 
 # tls_get OUT SNI [s_client ARGS...]: tls_sclient with SNI (empty: none) and
-# chain verification; succeeds when the handshake verified and the answer
-# was the fixed 200.
+# chain verification; succeeds when the handshake verified and the origin's
+# 200 came back through the proxy.
 tls_get() {
 	local out=$1 sni=$2
 	shift 2
@@ -357,7 +365,11 @@ tls_reused() { grep -q '^Reused, ' "$1"; }
 # tls_new OUT: a full handshake ("New, ...") that completed.
 tls_new() { grep -q '^New, TLSv1\.[23]' "$1"; }
 
-# tls_body_field OUT KEY: a field of the fixed response body, accepting
+# tls_alpn OUT: the protocol s_client says ALPN selected (run it with
+# -alpn); empty when none.
+tls_alpn() { sed -n 's/^ALPN protocol: //p' "$1" | head -n 1; }
+
+# tls_body_field OUT KEY: a field of the echo origin's body, accepting
 # "key: value" and "key=value" forms on separate lines or space-separated
 # (KEY is matched case-insensitively); empty when absent.
 tls_body_field() {

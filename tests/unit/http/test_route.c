@@ -596,6 +596,8 @@ test_forwarding(void **state)
 		{ "Via", "1.0 corp-proxy" },
 		{ "X-Forwarded-For", "10.0.0.1, 10.0.0.2" },
 		{ "X_Forwarded_For", "6.6.6.6" },
+		{ "X-Rampart-Viewer-TLS", "TLSv1.3:NULL:fullHandshake" },
+		{ "x_rampart_distribution", "admin" },
 		{ "Accept", "*/*" },
 	};
 	char kept[512], out[512];
@@ -613,6 +615,8 @@ test_forwarding(void **state)
 	f.host = "shop.example.com:443";
 	f.host_len = strlen(f.host);
 	f.mtls = HTTP_MTLS_NONE;
+	f.tls_protocol = "TLSv1.3";
+	f.tls_cipher = "TLS13-AES128-GCM-SHA256";
 	rc = fwd(&f, forged, sizeof(forged) / sizeof(forged[0]), kept,
 		 sizeof(kept), out, sizeof(out));
 	assert_true(rc > 0);
@@ -623,7 +627,10 @@ test_forwarding(void **state)
 		"198.51.100.7\r\n"
 		"X-Forwarded-Proto: https\r\n"
 		"Via: 1.0 corp-proxy, 1.1 rampart\r\n"
-		"X-Client-Verify: NONE\r\n");
+		"X-Client-Verify: NONE\r\n"
+		"X-Rampart-Distribution: shop\r\n"
+		"X-Rampart-Viewer-TLS: TLSv1.3:TLS13-AES128-GCM-SHA256:"
+		"fullHandshake\r\n");
 	assert_int_equal(rc, (int)strlen(out));
 
 	/* forward_host, a verified client certificate whose subject holds
@@ -638,6 +645,9 @@ test_forwarding(void **state)
 	f.mtls = HTTP_MTLS_SUCCESS;
 	f.subject = "CN=a\r\nX-Evil: 1%";
 	f.subject_len = strlen(f.subject);
+	f.tls_protocol = "TLSv1.2";
+	f.tls_cipher = "ECDHE-ECDSA-AES256-GCM-SHA384";
+	f.tls_resumed = true;
 	rc = fwd(&f, forged, 2, kept, sizeof(kept), out, sizeof(out));
 	assert_true(rc > 0);
 	assert_string_equal(out,
@@ -646,7 +656,10 @@ test_forwarding(void **state)
 		"X-Forwarded-Proto: https\r\n"
 		"Via: 1.1 rampart\r\n"
 		"X-Client-Verify: SUCCESS\r\n"
-		"X-Client-Subject: CN=a%0D%0AX-Evil: 1%25\r\n");
+		"X-Client-Subject: CN=a%0D%0AX-Evil: 1%25\r\n"
+		"X-Rampart-Distribution: shop\r\n"
+		"X-Rampart-Viewer-TLS: TLSv1.2:ECDHE-ECDSA-AES256-GCM-SHA384:"
+		"sessionResumed\r\n");
 	/* Too small a buffer: -ENOSPC, never a truncated header block. */
 	assert_int_equal(http_fwd_write(&f, out, (size_t)rc - 1), -ENOSPC);
 	assert_int_equal(http_fwd_write(&f, out, (size_t)rc), rc);
@@ -668,6 +681,9 @@ test_forwarding(void **state)
 	assert_true(rc > 0);
 	assert_null(strstr(out, "X-Client"));
 	assert_null(strstr(kept, "Client"));
+	assert_null(strstr(kept, "ampart"));
+	assert_null(strstr(out, "X-Rampart-Viewer-TLS"));
+	assert_non_null(strstr(out, "X-Rampart-Distribution: blog\r\n"));
 	assert_non_null(strstr(out, "Host: blog-origin.example.com\r\n"));
 	assert_non_null(strstr(out, "X-Forwarded-Proto: http\r\n"));
 
