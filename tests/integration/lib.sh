@@ -299,7 +299,10 @@ echo_origin_start() {
 			die "cannot address $addr on $VETH_VIEWER"
 	fi
 	ECHO_ORIGIN_OUT=$TMP_DIR/echo-origin.$addr.$port.out
-	viewer "${PYTHON:-/usr/bin/python3}" "$(dirname "${BASH_SOURCE[0]}")/echo_origin.py" \
+	# ip netns exec, not the viewer function: a backgrounded function is a
+	# subshell, and $! must be the origin itself for the cleanup to stop it.
+	ip netns exec "$NS_VIEWER" "${PYTHON:-/usr/bin/python3}" \
+		"$(dirname "${BASH_SOURCE[0]}")/echo_origin.py" \
 		"$addr" "$port" >"$ECHO_ORIGIN_OUT" 2>&1 &
 	BG_PIDS+=("$!")
 	poll_wait 10 grep -q '^listening' "$ECHO_ORIGIN_OUT" ||

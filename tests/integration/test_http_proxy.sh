@@ -95,14 +95,16 @@ dp_start 1 --http-port "$HTTP_PORT" --http-header-timeout 1500 \
 make_test_pki "$TMP_DIR/pki" || die "cannot make the test PKI"
 cp_start
 
-viewer nginx -c "$ORIG/nginx.conf" -g 'daemon off;' </dev/null \
+# ip netns exec execs in place, so $! is nginx and the cleanup stops it (a
+# backgrounded shell function would leave it running).
+ip netns exec "$NS_VIEWER" nginx -c "$ORIG/nginx.conf" -g 'daemon off;' </dev/null \
 	>"$TMP_DIR/nginx.log" 2>&1 &
 BG_PIDS+=("$!")
 poll_wait 10 viewer curl -s -o /dev/null "http://$VIEWER_ADDR:$ORIGIN_PORT/small.txt" ||
 	die "nginx did not start: $(tail -n 5 "$TMP_DIR/nginx.log" "$ORIG/error.log")"
 
 : >"$TMP_DIR/stall.log"
-viewer "$PY" - "$VIEWER_ADDR" "$STALL_PORT" >"$TMP_DIR/stall.log" 2>&1 <<'PY' &
+ip netns exec "$NS_VIEWER" "$PY" - "$VIEWER_ADDR" "$STALL_PORT" >"$TMP_DIR/stall.log" 2>&1 <<'PY' &
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
