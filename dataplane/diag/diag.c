@@ -8,6 +8,7 @@
 
 #include "net/net.h"
 #include "net/tcp.h"
+#include "net/tcp_rxq.h"
 #include "diag.h"
 
 #define CHARGEN_CHUNK  16384
@@ -15,7 +16,7 @@
 
 struct echo_conn {
 	struct echo_conn *next_free;
-	struct rte_mbuf *head, *tail;   /* received, not yet echoed */
+	struct tcp_rxq rx;              /* received, not yet echoed */
 	bool peer_done;
 };
 
@@ -61,23 +62,18 @@ static void
 echo_flush(struct tcp_conn *c)
 {
 	struct echo_conn *e = tcp_user(c);
-	struct rte_mbuf *m;
+	const uint8_t *p;
+	size_t len;
 	int n;
 
-	while ((m = e->head) != NULL) {
-		n = tcp_send(c, rte_pktmbuf_mtod(m, void *), m->data_len);
+	while ((len = tcp_rxq_front(&e->rx, &p)) > 0) {
+		n = tcp_send(c, p, len);
 		if (n <= 0)
-			return;
-		tcp_recved(c, (uint32_t)n);
-		if ((uint16_t)n < m->data_len) {
-			rte_pktmbuf_adj(m, (uint16_t)n);
 			return;         /* `writable` resumes */
-		}
-		e->head = m->next;
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
+		tcp_recved(c, tcp_rxq_consume(&e->rx, (size_t)n));
+		if ((size_t)n < len)
+			return;
 	}
-	e->tail = NULL;
 	if (e->peer_done)
 		tcp_close(c);
 }
@@ -100,25 +96,8 @@ static void
 echo_recv(struct tcp_conn *c, struct rte_mbuf *m)
 {
 	struct echo_conn *e = tcp_user(c);
-	struct rte_mbuf *seg, *next;
 
-	/* Queue each segment on its own: payload chains are rare, but a
-	 * flat list keeps echo_flush simple. */
-	for (seg = m; seg != NULL; seg = next) {
-		next = seg->next;
-		seg->next = NULL;
-		seg->nb_segs = 1;
-		seg->pkt_len = seg->data_len;
-		if (seg->data_len == 0) {
-			rte_pktmbuf_free_seg(seg);
-			continue;
-		}
-		if (e->tail != NULL)
-			e->tail->next = seg;
-		else
-			e->head = seg;
-		e->tail = seg;
-	}
+	tcp_rxq_append(&e->rx, m);
 	echo_flush(c);
 }
 
@@ -128,7 +107,7 @@ echo_peer_closed(struct tcp_conn *c)
 	struct echo_conn *e = tcp_user(c);
 
 	e->peer_done = true;
-	if (e->head == NULL)
+	if (e->rx.head == NULL)
 		tcp_close(c);
 }
 
@@ -141,9 +120,7 @@ echo_closed(struct tcp_conn *c, int err)
 	(void)err;
 	if (e == NULL)
 		return;
-	if (e->head != NULL)
-		rte_pktmbuf_free(e->head);
-	e->head = e->tail = NULL;
+	tcp_rxq_free(&e->rx);
 	e->next_free = dp->echo_free;
 	dp->echo_free = e;
 	tcp_set_user(c, NULL);

@@ -162,7 +162,7 @@ conn_release(struct px_conn *pc)
 	struct px_lcore *pl = pc->pl;
 
 	request_reset(pc);
-	px_tcp_rx_free(&pc->vt);
+	tcp_rxq_free(&pc->vt.rx);
 	memset(pc, 0, sizeof(*pc));
 	pc->pl = pl;
 	pc->next = pl->free;
@@ -1105,7 +1105,7 @@ v_recv(struct tcp_conn *c, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	px_tcp_enqueue(&pc->vt, m);
+	tcp_rxq_append(&pc->vt.rx, m);
 	px_conn_recv(pc);
 }
 
@@ -1139,7 +1139,7 @@ v_closed(struct tcp_conn *c, int err)
 		return;
 	tcp_set_user(c, NULL);
 	pc->vt.tcp = NULL;
-	px_tcp_rx_free(&pc->vt);
+	tcp_rxq_free(&pc->vt.rx);
 	px_conn_gone(pc);
 }
 
@@ -1285,7 +1285,7 @@ px_lcore_stop(struct px_lcore *pl)
 		if (pc->state == PX_S_FREE)
 			continue;
 		pc->vt.tcp = NULL;
-		px_tcp_rx_free(&pc->vt);
+		tcp_rxq_free(&pc->vt.rx);
 		pc->oc = NULL;
 		cfg_snapshot_put(pc->snap);
 		pc->snap = NULL;

@@ -12,6 +12,7 @@
 #include "http/route.h"
 #include "net/net.h"
 #include "net/tcp.h"
+#include "net/tcp_rxq.h"
 #include "px.h"
 #include "px_hdr.h"
 #include "px_log.h"
@@ -32,10 +33,7 @@
 struct px_tcp {
 	struct px_transport t;
 	struct tcp_conn *tcp;
-	struct rte_mbuf *rx_head;
-	struct rte_mbuf *rx_tail;
-	uint32_t rx_len;
-	uint16_t rx_off;
+	struct tcp_rxq rx;
 };
 
 struct px_buf {
@@ -181,11 +179,6 @@ struct px_lcore {
 /* px_tcp.c */
 extern const struct px_transport_ops px_tcp_transport;
 void px_tcp_attach(struct px_tcp *io, struct tcp_conn *c);
-/* Queue a delivered payload (consumes m). */
-void px_tcp_enqueue(struct px_tcp *io, struct rte_mbuf *m);
-/* Drop what is buffered (the window is not reopened: the connection is
- * going away). */
-void px_tcp_rx_free(struct px_tcp *io);
 
 /* px_origin.c */
 int px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,

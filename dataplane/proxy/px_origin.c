@@ -34,7 +34,7 @@ oc_free(struct px_oconn *oc)
 {
 	struct px_lcore *pl = oc->pl;
 
-	px_tcp_rx_free(&oc->io);
+	tcp_rxq_free(&oc->io.rx);
 	memset(oc, 0, sizeof(*oc));
 	oc->pl = pl;
 	oc->next = pl->ofree;
@@ -98,7 +98,7 @@ on_recv(struct tcp_conn *c, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	px_tcp_enqueue(&oc->io, m);
+	tcp_rxq_append(&oc->io.rx, m);
 	if (oc->state == PX_O_IDLE)
 		idle_drop(oc, true);    /* nothing was asked */
 	else if (oc->owner != NULL)
@@ -211,7 +211,7 @@ px_origin_put(struct px_conn *pc, enum px_put how)
 	pc->oc = NULL;
 	oc->owner = NULL;
 	if (how == PX_PUT_POOL && !oc->failed && !oc->io.t.peer_closed &&
-	    oc->io.tcp != NULL && oc->io.rx_len == 0 &&
+	    oc->io.tcp != NULL && oc->io.rx.len == 0 &&
 	    oc->state == PX_O_BUSY && pl->p.origin_idle_max > 0) {
 		b = bucket_find(pl, oc->addr, oc->port, true);
 		if (b != NULL && b->n < pl->p.origin_idle_max &&
@@ -253,6 +253,6 @@ px_origin_stop(struct px_lcore *pl)
 	/* tcp_lcore_fini dropped the connections without callbacks. */
 	for (i = 0; i < pl->nb_oconns; i++) {
 		pl->oconns[i].io.tcp = NULL;
-		px_tcp_rx_free(&pl->oconns[i].io);
+		tcp_rxq_free(&pl->oconns[i].io.rx);
 	}
 }

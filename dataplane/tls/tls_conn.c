@@ -67,65 +67,14 @@ fifo_append(struct tls_conn *tc)
 
 /* ---------------------------------------------------------------- receive queue */
 
-static void
-rx_free(struct tls_conn *tc)
-{
-	struct rte_mbuf *m, *next;
-
-	for (m = tc->rx_head; m != NULL; m = next) {
-		next = m->next;
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
-	}
-	tc->rx_head = tc->rx_tail = NULL;
-	tc->rx_len = 0;
-	tc->rx_off = 0;
-}
-
-/* Copy up to len unread bytes to buf without consuming them. */
-static size_t
-rx_peek(const struct tls_conn *tc, uint8_t *buf, size_t len)
-{
-	const struct rte_mbuf *m;
-	size_t done = 0, off = tc->rx_off, n;
-
-	for (m = tc->rx_head; m != NULL && done < len; m = m->next) {
-		n = m->data_len - off;
-		if (n > len - done)
-			n = len - done;
-		memcpy(buf + done, rte_pktmbuf_mtod_offset(m, const uint8_t *,
-							   off), n);
-		done += n;
-		off = 0;
-	}
-	return done;
-}
-
 /* Consume len buffered bytes; the TCP window reopens by as much. */
 static void
 rx_skip(struct tls_conn *tc, size_t len)
 {
-	struct rte_mbuf *m;
-	size_t done = 0, n;
+	uint32_t done = tcp_rxq_consume(&tc->rx, len);
 
-	while ((m = tc->rx_head) != NULL && done < len) {
-		n = m->data_len - tc->rx_off;
-		if (n > len - done)
-			n = len - done;
-		done += n;
-		tc->rx_off = (uint16_t)(tc->rx_off + n);
-		if (tc->rx_off == m->data_len) {
-			tc->rx_head = m->next;
-			if (tc->rx_head == NULL)
-				tc->rx_tail = NULL;
-			m->next = NULL;
-			rte_pktmbuf_free_seg(m);
-			tc->rx_off = 0;
-		}
-	}
-	tc->rx_len -= (uint32_t)done;
 	if (done > 0)
-		tcp_recved(tc->tcp, (uint32_t)done);
+		tcp_recved(tc->tcp, done);
 }
 
 /*
@@ -182,10 +131,10 @@ io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	(void)ssl;
 	if (sz <= 0)
 		return 0;
-	if (tc->rx_len == 0)
+	if (tc->rx.len == 0)
 		return tc->peer_closed ? WOLFSSL_CBIO_ERR_CONN_CLOSE :
 					 WOLFSSL_CBIO_ERR_WANT_READ;
-	n = rx_peek(tc, (uint8_t *)buf, (size_t)sz);
+	n = tcp_rxq_copy(&tc->rx, (uint8_t *)buf, (size_t)sz);
 	n = rec_scan(tc, (const uint8_t *)buf, n, &refuse);
 	if (n == 0 && refuse) {
 		tc->reneg_refused = true;
@@ -328,7 +277,7 @@ conn_release(struct tls_conn *tc)
 	fifo_remove(tc);
 	set_state(tc, TLS_S_FREE);
 	ssl_release(tc);
-	rx_free(tc);
+	tcp_rxq_free(&tc->rx);
 	plain_put(tc);
 	free(tc->subject);
 	if (tc->tcp != NULL)
@@ -398,7 +347,7 @@ hello_step(struct tls_conn *tc)
 
 	/* Stateless parse over everything so far: a hello is one segment in
 	 * practice, so the copy is short and happens once. */
-	n = rx_peek(tc, tl->scratch, sizeof(tl->scratch));
+	n = tcp_rxq_copy(&tc->rx, tl->scratch, sizeof(tl->scratch));
 	rc = tls_hello_parse(tl->scratch, n, &h);
 	if (rc == 0) {
 		if (!tc->peer_closed)
@@ -856,9 +805,9 @@ tls_drive(struct tls_conn *tc)
 		return;
 	case TLS_S_CLOSING:
 		/* Late bytes after our close: read and dropped. */
-		if (tc->rx_len > 0) {
-			tcp_recved(tc->tcp, tc->rx_len);
-			rx_free(tc);
+		if (tc->rx.len > 0) {
+			tcp_recved(tc->tcp, tc->rx.len);
+			tcp_rxq_free(&tc->rx);
 		}
 		return;
 	default:
@@ -893,30 +842,13 @@ static void
 on_recv(struct tcp_conn *c, struct rte_mbuf *m)
 {
 	struct tls_conn *tc = tcp_user(c);
-	struct rte_mbuf *seg, *next;
 
 	if (tc == NULL) {
 		tcp_recved(c, rte_pktmbuf_pkt_len(m));
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* One flat list of single segments, as diag's echo keeps them. */
-	for (seg = m; seg != NULL; seg = next) {
-		next = seg->next;
-		seg->next = NULL;
-		seg->nb_segs = 1;
-		seg->pkt_len = seg->data_len;
-		if (seg->data_len == 0) {
-			rte_pktmbuf_free_seg(seg);
-			continue;
-		}
-		if (tc->rx_tail != NULL)
-			tc->rx_tail->next = seg;
-		else
-			tc->rx_head = seg;
-		tc->rx_tail = seg;
-		tc->rx_len += seg->data_len;
-	}
+	tcp_rxq_append(&tc->rx, m);
 	tc->got_bytes = true;
 	tls_drive(tc);
 }
@@ -1078,7 +1010,7 @@ tls_lcore_stop(struct tls_lcore *tl)
 		}
 		cfg_snapshot_put(tc->snap);
 		tc->snap = NULL;
-		rx_free(tc);
+		tcp_rxq_free(&tc->rx);
 		free(tc->plain);
 		tc->plain = NULL;
 		free(tc->subject);

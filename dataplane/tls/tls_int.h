@@ -20,6 +20,7 @@
 #include "cfg/live.h"
 #include "net/net.h"
 #include "net/tcp.h"
+#include "net/tcp_rxq.h"
 #include "proxy/px.h"
 #include "tls_conn.h"
 #include "tls_hello.h"
@@ -59,11 +60,8 @@ struct tls_conn {
 	struct cfg_snapshot *snap;      /* own reference while ssl lives */
 	const struct cfg_dist *dist;
 	const struct cfg_cert *cert;
-	/* Received bytes wolfSSL has not read yet: a chain of one-segment
-	 * mbufs, rx_off bytes of the head already consumed. */
-	struct rte_mbuf *rx_head, *rx_tail;
-	uint32_t rx_len;
-	uint16_t rx_off;
+	/* Received bytes wolfSSL has not read yet. */
+	struct tcp_rxq rx;
 	/* TLS_S_PROXY: the transport the HTTP engine reads and writes, its
 	 * connection (NULL once the engine is done with it) and the
 	 * plaintext it has not consumed, p->data[plain_off..plain_len);
