@@ -7,7 +7,6 @@
  * responses from the issuer, a delegated responder and impostors.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "crypto/cert.h"
 #include "crypto/ocsp.h"
 #include "crypto/seal.h"
+#include "pki.h"
 
 #define DAY (24 * 3600)
 #define NO_BUNDLE "/nonexistent/ca-bundle.crt"
@@ -96,42 +96,12 @@ cat(int n, ...)
 }
 
 static int
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
 group_setup(void **state)
 {
 	(void)state;
-	mkcerts = getenv("CRYPTO_MKCERTS");
-	if (mkcerts == NULL || run("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "needs the openssl CLI and CRYPTO_MKCERTS\n");
+	mkcerts = pki_make(dir, sizeof(dir), "rampart-crypto");
+	if (mkcerts == NULL)
 		return -1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/rampart-crypto-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	if (run("sh %s setup %s", mkcerts, dir) != 0) {
-		fprintf(stderr, "mkcerts.sh setup failed\n");
-		return -1;
-	}
 	return crypto_init();
 }
 
@@ -140,8 +110,7 @@ group_teardown(void **state)
 {
 	(void)state;
 	crypto_fini();
-	if (dir[0] != '\0')
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pki_remove(dir);
 	return 0;
 }
 
@@ -603,7 +572,7 @@ test_master_key_file(void **state)
 	assert_int_equal(seal_master_key_load(mk, k2, err, sizeof(err)), 0);
 	assert_memory_equal(k1, k2, SEAL_KEY_LEN);
 	/* no temporary files left behind */
-	assert_int_equal(run("test $(ls %s | wc -l) -eq 1", path("state")), 0);
+	assert_int_equal(pki_run("test $(ls %s | wc -l) -eq 1", path("state")), 0);
 
 	assert_int_equal(chmod(mk, 0644), 0);
 	assert_int_equal(seal_master_key_load(mk, k2, err, sizeof(err)), -EPERM);
@@ -805,7 +774,7 @@ ask_openssl(const char *chain_rel, enum ocsp_cert_status want)
 	assert_int_equal(fwrite(der, 1, len, f), len);
 	fclose(f);
 	unlink(resp);
-	assert_int_equal(run("sh %s respond %s %s %s issuer", mkcerts,
+	assert_int_equal(pki_run("sh %s respond %s %s %s issuer", mkcerts,
 			     path("ec"), req, resp), 0);
 	r = resp_file("ask.resp", &rlen);
 	assert_int_equal(ocsp_check_response(chain, r, rlen, time(NULL), &res,

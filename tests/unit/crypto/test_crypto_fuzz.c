@@ -11,7 +11,6 @@
  * the default run is the same every time.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,6 +26,7 @@
 
 #include "crypto/cert.h"
 #include "crypto/ocsp.h"
+#include "pki.h"
 
 #define NO_BUNDLE "/nonexistent/ca-bundle.crt"
 #define MAX_BLOBS 4
@@ -469,27 +469,6 @@ pem_file_der(const char *rel, const char *label)
 }
 
 static int
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
 group_setup(void **state)
 {
 	/* Certificate: SEQ { tbs, alg, sig }; the tbs is child 0 of 0 */
@@ -500,7 +479,7 @@ group_setup(void **state)
 	/* PKCS#8: SEQ { 0, alg, OCTET { SEQ { 1, OCTET d, ... } } } */
 	static const unsigned int ec_scalar[] = { 0, 2, 0, 1 };
 	static const unsigned int crl_tbs[] = { 0, 0 };
-	const char *mkcerts = getenv("CRYPTO_MKCERTS"), *e;
+	const char *e;
 	char *pem;
 
 	(void)state;
@@ -508,17 +487,8 @@ group_setup(void **state)
 		seed = strtoull(e, NULL, 0);
 	if ((e = getenv("FUZZ_ROUNDS")) != NULL && atoi(e) > 0)
 		rounds = (unsigned int)atoi(e);
-	if (mkcerts == NULL || run("openssl version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "needs the openssl CLI and CRYPTO_MKCERTS\n");
+	if (pki_make(dir, sizeof(dir), "rampart-fuzz") == NULL)
 		return -1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/rampart-fuzz-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	if (run("sh %s setup %s", mkcerts, dir) != 0) {
-		fprintf(stderr, "mkcerts.sh setup failed\n");
-		return -1;
-	}
 	if (crypto_init() != 0)
 		return -1;
 	now = time(NULL);
@@ -578,8 +548,7 @@ group_teardown(void **state)
 	free(cp.ocsp_good.der.p);
 	free(cp.ocsp_delegated.der.p);
 	crypto_fini();
-	if (dir[0] != '\0')
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pki_remove(dir);
 	return 0;
 }
 
