@@ -98,6 +98,7 @@ start_control(struct dataplane *dp, char *err, size_t errlen)
 	cd->nb_ports = dp->nb_ports;
 	cd->nb_lcores = rte_lcore_count();
 	cd->live = &dp->live;
+	cd->origin_ca_bundle = dp->opt.origin_ca_bundle;
 	clock_gettime(CLOCK_MONOTONIC, &cd->started);
 	if (getrandom(&cd->instance, sizeof(cd->instance), 0) !=
 	    (ssize_t)sizeof(cd->instance)) {

@@ -9,7 +9,8 @@
  * The normalised form is the walk's output: keys in table order, every
  * field with a default present, aliases and domains lower-cased. Fields
  * without a default (comment, listen.address, origins[].address,
- * certificates.*, tls.mtls.trust_store, response_headers.hsts /
+ * certificates.*, tls.mtls.trust_store, origins[].verify.trust_store,
+ * response_headers.hsts /
  * frame_options / referrer_policy / content_security_policy) stay absent
  * when not given: absence is their meaning ("none").
  */
@@ -371,6 +372,13 @@ post_verify(struct dist_ctx *c, json_t *obj)
 		rc = dist_fail(c, "pins are only used with mode \"pinned\", "
 			       "but mode is \"%s\"", mode);
 	dist_path_pop(c, mark);
+	if (rc == 0 && strcmp(mode, "strict") != 0 &&
+	    json_object_get(obj, "trust_store") != NULL) {
+		mark = dist_path_key(c, "trust_store");
+		rc = dist_fail(c, "a trust store is only used with mode "
+			       "\"strict\", but mode is \"%s\"", mode);
+		dist_path_pop(c, mark);
+	}
 	return rc;
 }
 
@@ -453,6 +461,7 @@ static const struct dist_field verify_fields[] = {
 	  .oneof = verify_modes },
 	{ .key = "pins", .kind = DK_ARRAY, .def = "[]", .item = &pin_item,
 	  .max_items = 8, .unique = true },
+	{ .key = "trust_store", .kind = DK_STRING, .check = check_name },
 	{ 0 }
 };
 
@@ -912,7 +921,7 @@ static int
 dist_check_refs(struct dist_ctx *c, json_t *d)
 {
 	const struct dist_refs *r = c->refs;
-	json_t *aliases = json_object_get(d, "aliases");
+	json_t *aliases = json_object_get(d, "aliases"), *o;
 	char q[DIST_QUOTE_BUF];
 	const char *s, *owner;
 	size_t i;
@@ -957,6 +966,19 @@ dist_check_refs(struct dist_ctx *c, json_t *d)
 	    !r->truststore_exists(s, r->arg)) {
 		dist_path_key(c, "tls");
 		dist_path_key(c, "mtls");
+		dist_path_key(c, "trust_store");
+		return dist_fail(c, "trust store %s does not exist",
+				 dist_quote(q, sizeof(q), s));
+	}
+	json_array_foreach(json_object_get(d, "origins"), i, o) {
+		s = json_string_value(json_object_get(json_object_get(o,
+				"verify"), "trust_store"));
+		if (s == NULL || r->truststore_exists == NULL ||
+		    r->truststore_exists(s, r->arg))
+			continue;
+		dist_path_key(c, "origins");
+		dist_path_index(c, i);
+		dist_path_key(c, "verify");
 		dist_path_key(c, "trust_store");
 		return dist_fail(c, "trust store %s does not exist",
 				 dist_quote(q, sizeof(q), s));

@@ -403,7 +403,15 @@ store_ts_users(const struct store *s, const char *name)
 		json_t *mtls = json_object_get(json_object_get(
 				s->dists[i].obj, "tls"), "mtls");
 
-		if (json_str_eq(mtls, "trust_store", name))
+		json_t *o;
+		size_t j;
+		bool used = json_str_eq(mtls, "trust_store", name);
+
+		json_array_foreach(json_object_get(s->dists[i].obj, "origins"),
+				   j, o)
+			used = used || json_str_eq(json_object_get(o, "verify"),
+						   "trust_store", name);
+		if (used)
 			json_array_append_new(users,
 					      json_string(s->dists[i].name));
 	}

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "proxy/px.h"
 #include "tls/tls_conn.h"
+#include "tls/tls_ctx.h"
 
 void
 dp_options_usage(const char *prog)
@@ -24,6 +25,7 @@ dp_options_usage(const char *prog)
 	       "       [--tls-max-handshakes N] [--http-port PORT] "
 	       "[--http-header-timeout MS]\n"
 	       "       [--http-keepalive-timeout MS] [--access-log PATH]\n"
+	       "       [--origin-ca-bundle PATH]\n"
 	       "\n"
 	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
 	       "order;\n"
@@ -74,6 +76,12 @@ dp_options_usage(const char *prog)
 	       "  --access-log PATH one JSON line per request, appended to "
 	       "PATH\n"
 	       "                    (default: standard error)\n"
+	       "  --origin-ca-bundle PATH\n"
+	       "                    CA certificates (PEM) that verify HTTPS "
+	       "origins in\n"
+	       "                    strict mode without a trust store "
+	       "(default\n"
+	       "                    " TLS_ORIGIN_CA_BUNDLE ")\n"
 	       "  --help            this text\n"
 	       "\n"
 	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
@@ -175,7 +183,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
 	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP, OPT_HTTPS,
 	       OPT_TLS_TIMEOUT, OPT_TLS_MAX_HS, OPT_HTTP, OPT_HTTP_HEAD_TO,
-	       OPT_HTTP_KA_TO, OPT_ACCESS_LOG };
+	       OPT_HTTP_KA_TO, OPT_ACCESS_LOG, OPT_ORIGIN_CA };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -197,6 +205,8 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		{ "http-keepalive-timeout", required_argument, NULL,
 		  OPT_HTTP_KA_TO },
 		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+		{ "origin-ca-bundle", required_argument, NULL,
+		  OPT_ORIGIN_CA },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct group *gr;
@@ -213,6 +223,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	o->http_header_timeout_ms = px_params_default.header_timeout_ms;
 	o->http_keepalive_timeout_ms = px_params_default.keepalive_timeout_ms;
 	o->control = DP_CONTROL_DEFAULT;
+	o->origin_ca_bundle = TLS_ORIGIN_CA_BUNDLE;
 	o->control_gid = (gid_t)-1;
 	optind = 1;
 	opterr = 0;
@@ -352,6 +363,14 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 				return -EINVAL;
 			}
 			o->access_log = optarg;
+			break;
+		case OPT_ORIGIN_CA:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--origin-ca-bundle: "
+					 "empty path");
+				return -EINVAL;
+			}
+			o->origin_ca_bundle = optarg;
 			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",

@@ -39,6 +39,8 @@ struct dp_options {
 	uint32_t http_header_timeout_ms;
 	uint32_t http_keepalive_timeout_ms;
 	const char *access_log;         /* NULL: stderr */
+	const char *origin_ca_bundle;   /* strict origins without a trust
+					 * store; read at each commit */
 };
 
 /*

@@ -636,6 +636,7 @@ static const char *const referrer_policies[] = {
 /* The JSON path of the member being parsed, for the error sentence:
  * "origins[1].verify.mode". */
 struct cfg_at {
+	const struct cfg_snapshot *s;   /* trust stores are looked up here */
 	const struct cfg_dist *d;
 	char path[96];
 };
@@ -846,7 +847,7 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 	     char *err, size_t errlen)
 {
 	const json_t *protos, *verify, *v;
-	const char *id, *domain, *addr;
+	const char *id, *domain, *addr, *ts;
 	struct cfg_at vat;
 	long long n;
 	size_t i, j;
@@ -922,6 +923,14 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 	if (og->verify == CFG_VERIFY_PINNED && og->nb_pins == 0)
 		return at_fail(&vat, "pins", err, errlen, "must hold at least "
 			       "one pin when mode is pinned");
+	if (get_str(&vat, verify, "trust_store", false, &ts, err, errlen) != 0)
+		return -EINVAL;
+	if (ts != NULL) {
+		og->trust_store = find_store(at->s, ts);
+		if (og->trust_store == NULL)
+			return at_fail(&vat, "trust_store", err, errlen, "no "
+				       "trust store \"%s\" was pushed", ts);
+	}
 
 	if (get_bool(at, o, "forward_host", false, &og->forward_host, err,
 		     errlen) != 0 ||
@@ -1086,12 +1095,13 @@ build_resp_headers(struct cfg_dist *d, const json_t *o, char *err,
 }
 
 static int
-dist_routing(struct cfg_dist *d, const json_t *o, char *err, size_t errlen)
+dist_routing(const struct cfg_snapshot *s, struct cfg_dist *d,
+	     const json_t *o, char *err, size_t errlen)
 {
 	const json_t *origins = json_object_get(o, "origins");
 	const json_t *behaviors = json_object_get(o, "behaviors");
 	const json_t *dflt = json_object_get(o, "default_behavior");
-	struct cfg_at at = { .d = d };
+	struct cfg_at at = { .s = s, .d = d };
 	const json_t *v;
 	size_t i;
 	int rc;
@@ -1231,7 +1241,7 @@ build_dist(const struct cfg_snapshot *s, struct cfg_dist *d,
 	}
 	rc = dist_tls(s, d, o, err, errlen);
 	if (rc == 0)
-		rc = dist_routing(d, o, err, errlen);
+		rc = dist_routing(s, d, o, err, errlen);
 	if (rc != 0)
 		return rc;
 	d->json = json_deep_copy(o);

@@ -92,6 +92,9 @@ struct cfg_origin {
 	enum cfg_verify_mode verify;
 	uint8_t pins[CFG_PINS_MAX][CFG_PIN_LEN];  /* "sha256/<base64>" decoded */
 	unsigned int nb_pins;
+	/* strict: the anchors; NULL: the dataplane's CA bundle
+	 * (--origin-ca-bundle). */
+	const struct cfg_truststore *trust_store;
 	bool forward_host;
 	uint32_t connect_timeout_ms;
 	uint32_t response_timeout_ms;

@@ -206,8 +206,8 @@ op_txn_commit(struct ctl_conn *c, const json_t *req, void *arg)
 				    err);
 	/* wolfSSL parses every key and chain here, still off the workers;
 	 * what it refuses refuses the whole generation. */
-	if (tls_snapshot_build(s, dp->nb_workers, dp->live, err,
-			       sizeof(err)) != 0) {
+	if (tls_snapshot_build(s, dp->nb_workers, dp->live,
+			       dp->origin_ca_bundle, err, sizeof(err)) != 0) {
 		cfg_snapshot_put(s);
 		return ctlmsg_error("generation %" JSON_INTEGER_FORMAT
 				    " refused: %s", json_integer_value(gen),

@@ -29,6 +29,7 @@ struct ctl_dp {
 	uint64_t instance;              /* random per process start */
 	struct timespec started;        /* CLOCK_MONOTONIC */
 	struct cfg_live *live;
+	const char *origin_ca_bundle;   /* tls_snapshot_build's */
 };
 
 /* The keyword table; arg is a struct ctl_dp. */

@@ -11,6 +11,7 @@
  * failure, a timeout) lands in drive(), which advances the state as far
  * as the bytes and the send space allow and returns; nothing waits.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,9 @@ request_reset(struct px_conn *pc)
 	pc->reused = pc->retried = false;
 	pc->req_sent = pc->resp_deadline = false;
 	pc->resp_keep_alive = false;
+	pc->origin_tls = false;
+	pc->origin_port = 0;
+	pc->origin_name[0] = '\0';
 	memset(&pc->up, 0, sizeof(pc->up));
 	memset(&pc->down, 0, sizeof(pc->down));
 	memset(&pc->log, 0, sizeof(pc->log));
@@ -505,7 +509,7 @@ start_origin(struct px_conn *pc)
 	bool reused = false;
 	int rc;
 
-	rc = px_origin_get(pc, origin_addr(o), o->http_port, &reused);
+	rc = px_origin_get(pc, origin_addr(o), pc->origin_port, &reused);
 	if (rc != 0) {
 		dpc_inc(cnt(pc), DPC_px_origin_errors_refused);
 		return edge(pc, 502, "cannot open a connection to the origin",
@@ -550,6 +554,13 @@ origin_error(struct px_conn *pc, int err)
 {
 	if (pc->state == PX_S_FORWARD && can_retry(pc))
 		return retry(pc);
+	if (err == -EPROTO && pc->oc != NULL) {
+		/* The TLS handshake refused the origin (counted by cause in
+		 * px_origin.c): nothing was sent to it. */
+		return edge(pc, 502, tls_origin_fail_reason(
+				(enum tls_origin_fail)pc->oc->tls_fail),
+			    NULL, 0, false);
+	}
 	if (err == -ECONNREFUSED) {
 		dpc_inc(cnt(pc), DPC_px_origin_errors_refused);
 		return edge(pc, 502, "the origin refused the connection",
@@ -619,7 +630,7 @@ begin_response(struct px_conn *pc, const struct h1_response *res)
 static int
 read_response_head(struct px_conn *pc)
 {
-	struct px_transport *ot = &pc->oc->io.t;
+	struct px_transport *ot = pc->oc->t;
 	struct h1_response res;
 	const uint8_t *p;
 	size_t n, room;
@@ -674,7 +685,7 @@ read_response_head(struct px_conn *pc)
 static int
 forward_step(struct px_conn *pc)
 {
-	struct px_transport *ot = &pc->oc->io.t;
+	struct px_transport *ot = pc->oc->t;
 	uint64_t up_bytes = 0;
 	int n, rc;
 
@@ -728,7 +739,7 @@ response:
 static int
 response_step(struct px_conn *pc)
 {
-	struct px_transport *ot = &pc->oc->io.t;
+	struct px_transport *ot = pc->oc->t;
 	uint64_t down = 0;
 	int rc;
 
@@ -775,6 +786,34 @@ log_begin(struct px_conn *pc)
 	l->client_port = pc->viewer.port;
 	l->worker = (uint8_t)pc->pl->worker;
 	l->https = pc->viewer.https;
+}
+
+/* The name a TLS origin is asked for (SNI) and verified against: its
+ * domain, or with forward_host the viewer's Host without the port and
+ * a trailing dot, lower case. -EINVAL when that Host cannot be one. */
+static int
+origin_name(struct px_conn *pc, const struct cfg_origin *o,
+	    const char *host, size_t len)
+{
+	const char *colon;
+	size_t i;
+
+	if (!o->forward_host || len == 0) {
+		host = o->domain;
+		len = strlen(host);
+	} else if (host[0] == '[') {
+		return -EINVAL;         /* IPv6 literals: no IPv6 origins */
+	} else if ((colon = memchr(host, ':', len)) != NULL) {
+		len = (size_t)(colon - host);
+	}
+	if (len > 0 && host[len - 1] == '.')
+		len--;
+	if (len == 0 || len > TLS_ORIGIN_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		pc->origin_name[i] = (char)tolower((unsigned char)host[i]);
+	pc->origin_name[len] = '\0';
+	return 0;
 }
 
 static int
@@ -838,13 +877,14 @@ handle_request(struct px_conn *pc, struct h1_request *req)
 	pc->origin = o;
 	copy_cut(pc->log.origin, sizeof(pc->log.origin), o->id, strlen(o->id),
 		 NULL);
-	if (o->protocol_policy == CFG_ORIGIN_HTTPS_ONLY ||
-	    (o->protocol_policy == CFG_ORIGIN_MATCH_VIEWER &&
-	     pc->viewer.https)) {
-		dpc_inc(cnt(pc), DPC_px_origin_tls_unsupported);
-		return edge(pc, 502, "origin TLS not implemented yet", NULL, 0,
-			    has_body);
-	}
+	pc->origin_tls = o->protocol_policy == CFG_ORIGIN_HTTPS_ONLY ||
+			 (o->protocol_policy == CFG_ORIGIN_MATCH_VIEWER &&
+			  pc->viewer.https);
+	pc->origin_port = pc->origin_tls ? o->https_port : o->http_port;
+	if (pc->origin_tls &&
+	    origin_name(pc, o, req->authority.p, req->authority.len) != 0)
+		return edge(pc, 400, "the Host cannot name a TLS origin",
+			    NULL, 0, has_body);
 	if (!o->has_address && o->nb_resolved == 0) {
 		dpc_inc(cnt(pc), DPC_px_origin_no_address);
 		return edge(pc, 502, "origin address unknown", NULL, 0,
@@ -1237,7 +1277,8 @@ px_lcore_start(struct net_lcore *nl, const struct px_params *p,
 	pl->nb_oconns = pl->nb_conns;
 	pl->conns = calloc(pl->nb_conns, sizeof(*pl->conns));
 	pl->oconns = calloc(pl->nb_oconns, sizeof(*pl->oconns));
-	if (pl->conns == NULL || pl->oconns == NULL)
+	pl->otls = tls_origin_lcore_new();
+	if (pl->conns == NULL || pl->oconns == NULL || pl->otls == NULL)
 		goto fail_arrays;
 	for (i = pl->nb_conns; i-- > 0;) {
 		pl->conns[i].pl = pl;
@@ -1262,6 +1303,7 @@ px_lcore_start(struct net_lcore *nl, const struct px_params *p,
 fail_log:
 	px_log_ring_fini(&pl->log);
 fail_arrays:
+	tls_origin_lcore_free(pl->otls);
 	free(pl->oconns);
 	free(pl->conns);
 	free(pl);
@@ -1298,6 +1340,7 @@ px_lcore_stop(struct px_lcore *pl)
 		free(b);
 	}
 	px_log_ring_fini(&pl->log);
+	tls_origin_lcore_free(pl->otls);
 	free(pl->oconns);
 	free(pl->conns);
 	free(pl);

@@ -16,6 +16,7 @@
 #include "px.h"
 #include "px_hdr.h"
 #include "px_log.h"
+#include "tls/tls_origin.h"
 
 /* A head buffer: the viewer's request head (then the origin request head
  * built from it), or the origin's response head (then the viewer's). The
@@ -70,6 +71,7 @@ enum px_state {
 enum px_ostate {
 	PX_O_FREE,
 	PX_O_CONNECTING,
+	PX_O_HANDSHAKE,         /* TCP up, TLS handshake in progress */
 	PX_O_BUSY,              /* carrying a request */
 	PX_O_IDLE,              /* in the keep-alive pool */
 };
@@ -77,9 +79,13 @@ enum px_ostate {
 struct px_conn;
 
 /* An origin connection: owned by one px_conn while busy, by the pool
- * while idle. */
+ * while idle. Over TLS, the session sits on io and t is its plaintext
+ * transport; otherwise t is &io.t. */
 struct px_oconn {
 	struct px_tcp io;
+	struct px_transport *t;
+	struct tls_origin *tls;         /* NULL: plain HTTP */
+	uint64_t tls_id;                /* tls_origin_id; 0: plain */
 	struct px_lcore *pl;
 	struct px_conn *owner;          /* BUSY, CONNECTING */
 	struct px_oconn *next;          /* free list */
@@ -88,6 +94,7 @@ struct px_oconn {
 	uint16_t port;
 	uint8_t state;
 	bool failed;                    /* reset/refused/closed early */
+	uint8_t tls_fail;               /* enum tls_origin_fail, err -EPROTO */
 	int err;
 };
 
@@ -133,11 +140,17 @@ struct px_conn {
 	struct px_body up;              /* viewer -> origin */
 	struct px_body down;            /* origin -> viewer */
 	bool resp_keep_alive;           /* the origin allows reuse */
+	bool origin_tls;                /* this request's origin leg is TLS */
+	uint16_t origin_port;
+	/* TLS: the name sent as SNI and verified (the origin's domain, or
+	 * the viewer's Host with forward_host). */
+	char origin_name[TLS_ORIGIN_NAME_MAX + 1];
 
 	struct px_log_rec log;
 };
 
 struct px_pool_bucket {
+	uint64_t tls_id;                /* 0: plain HTTP */
 	rte_be32_t addr;
 	uint16_t port;
 	uint16_t n;
@@ -169,6 +182,7 @@ struct px_lcore {
 	uint32_t max_bufs;
 
 	struct px_pool_bucket pool[PX_POOL_BUCKETS];
+	struct tls_origin_lcore *otls;  /* origin TLS sessions */
 
 	struct px_log_ring log;
 	struct h1_field fields[PX_FIELDS_MAX];
@@ -180,7 +194,9 @@ struct px_lcore {
 extern const struct px_transport_ops px_tcp_transport;
 void px_tcp_attach(struct px_tcp *io, struct tcp_conn *c);
 
-/* px_origin.c */
+/* px_origin.c: a connection for pc's request to addr and port: pooled
+ * when one matches (over TLS: same origin identity and name), else a new
+ * one (over TLS when pc->origin_tls). 0 or -errno. */
 int px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 		  bool *reused);
 enum px_put {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The origin leg: active opens from the owning lcore (tcp_connect picks a
- * local port whose replies come back here) and a per-lcore keep-alive pool
- * of idle connections per origin address and port.
+ * local port whose replies come back here), the TLS handshake for HTTPS
+ * origins (tls/tls_origin.h) and a per-lcore keep-alive pool of idle
+ * connections per origin address, port and TLS identity.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,14 +11,16 @@
 #include "px_int.h"
 
 static struct px_pool_bucket *
-bucket_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port, bool make)
+bucket_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port,
+	    uint64_t tls_id, bool make)
 {
 	struct px_pool_bucket *b, *spare = NULL;
 	unsigned int i;
 
 	for (i = 0; i < PX_POOL_BUCKETS; i++) {
 		b = &pl->pool[i];
-		if (b->n > 0 && b->addr == addr && b->port == port)
+		if (b->n > 0 && b->addr == addr && b->port == port &&
+		    b->tls_id == tls_id)
 			return b;
 		if (b->n == 0 && spare == NULL)
 			spare = b;
@@ -26,6 +29,7 @@ bucket_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port, bool make)
 		return NULL;
 	spare->addr = addr;
 	spare->port = port;
+	spare->tls_id = tls_id;
 	return spare;
 }
 
@@ -46,7 +50,7 @@ static void
 pool_remove(struct px_oconn *oc)
 {
 	struct px_pool_bucket *b = bucket_find(oc->pl, oc->addr, oc->port,
-					       false);
+					       oc->tls_id, false);
 	unsigned int i;
 
 	if (b == NULL)
@@ -68,10 +72,69 @@ idle_drop(struct px_oconn *oc, bool abort)
 {
 	pool_remove(oc);
 	if (abort)
-		oc->io.t.ops->abort(&oc->io.t);
+		oc->t->ops->abort(oc->t);
 	else
-		oc->io.t.ops->close(&oc->io.t);
+		oc->t->ops->close(oc->t);
 	oc_free(oc);
+}
+
+/* Bytes from an idle origin: over TLS they may be a late session ticket
+ * or a key update, which the session reads itself (peek returns no
+ * data); anything else, or the end, drops the connection. */
+static void
+idle_input(struct px_oconn *oc)
+{
+	const uint8_t *p;
+
+	if (oc->t->ops->peek(oc->t, &p) > 0)
+		idle_drop(oc, true);    /* nothing was asked */
+	else if (oc->t->peer_closed)
+		idle_drop(oc, false);
+}
+
+static void
+count_tls_fail(struct px_lcore *pl, enum tls_origin_fail f)
+{
+	static const enum dp_counter by_fail[] = {
+		[TLS_OF_UNTRUSTED] = DPC_px_origin_tls_fail_untrusted,
+		[TLS_OF_SELF_SIGNED] = DPC_px_origin_tls_fail_untrusted,
+		[TLS_OF_EXPIRED] = DPC_px_origin_tls_fail_expired,
+		[TLS_OF_NAME] = DPC_px_origin_tls_fail_name,
+		[TLS_OF_CHAIN] = DPC_px_origin_tls_fail_chain,
+		[TLS_OF_PIN] = DPC_px_origin_tls_fail_pin,
+		[TLS_OF_REVOKED] = DPC_px_origin_tls_fail_revoked,
+	};
+
+	dpc_inc(&pl->nl->cnt, (size_t)f < RTE_DIM(by_fail) &&
+		by_fail[f] != 0 ? by_fail[f] :
+		DPC_px_origin_tls_fail_handshake);
+}
+
+/* Drive the origin's TLS handshake; on its end the owner goes on (or
+ * learns why not: -EPROTO, the cause in oc->tls_fail). */
+static void
+handshake_step(struct px_oconn *oc)
+{
+	struct px_lcore *pl = oc->pl;
+	int rc = tls_origin_handshake(oc->tls);
+
+	if (rc == 0)
+		return;
+	if (rc > 0) {
+		oc->state = PX_O_BUSY;
+		dpc_inc(&pl->nl->cnt, tls_origin_resumed(oc->tls) ?
+			DPC_px_origin_tls_resumed :
+			DPC_px_origin_tls_handshakes);
+		if (oc->owner != NULL)
+			px_conn_origin_event(oc->owner);
+		return;
+	}
+	oc->failed = true;
+	oc->err = -EPROTO;
+	oc->tls_fail = (uint8_t)tls_origin_failure(oc->tls);
+	count_tls_fail(pl, (enum tls_origin_fail)oc->tls_fail);
+	if (oc->owner != NULL)
+		px_conn_origin_failed(oc->owner, -EPROTO);
 }
 
 /* ---------------------------------------------------------------- TCP callbacks */
@@ -83,6 +146,11 @@ on_established(struct tcp_conn *c)
 
 	if (oc == NULL || oc->owner == NULL)
 		return -ECONNABORTED;
+	if (oc->tls != NULL) {
+		oc->state = PX_O_HANDSHAKE;
+		handshake_step(oc);
+		return 0;
+	}
 	oc->state = PX_O_BUSY;
 	px_conn_origin_event(oc->owner);
 	return 0;
@@ -100,7 +168,9 @@ on_recv(struct tcp_conn *c, struct rte_mbuf *m)
 	}
 	tcp_rxq_append(&oc->io.rx, m);
 	if (oc->state == PX_O_IDLE)
-		idle_drop(oc, true);    /* nothing was asked */
+		idle_input(oc);
+	else if (oc->state == PX_O_HANDSHAKE)
+		handshake_step(oc);
 	else if (oc->owner != NULL)
 		px_conn_origin_event(oc->owner);
 }
@@ -114,7 +184,9 @@ on_peer_closed(struct tcp_conn *c)
 		return;
 	oc->io.t.peer_closed = true;
 	if (oc->state == PX_O_IDLE)
-		idle_drop(oc, false);
+		idle_input(oc);
+	else if (oc->state == PX_O_HANDSHAKE)
+		handshake_step(oc);
 	else if (oc->owner != NULL)
 		px_conn_origin_event(oc->owner);
 }
@@ -124,7 +196,9 @@ on_writable(struct tcp_conn *c)
 {
 	struct px_oconn *oc = tcp_user(c);
 
-	if (oc != NULL && oc->owner != NULL)
+	if (oc != NULL && oc->state == PX_O_HANDSHAKE)
+		handshake_step(oc);
+	else if (oc != NULL && oc->owner != NULL)
 		px_conn_origin_event(oc->owner);
 }
 
@@ -139,6 +213,7 @@ on_closed(struct tcp_conn *c, int err)
 	tcp_set_user(c, NULL);
 	if (oc->state == PX_O_IDLE) {
 		pool_remove(oc);
+		tls_origin_drop(oc->tls);
 		oc_free(oc);
 		return;
 	}
@@ -158,19 +233,47 @@ static const struct tcp_ops origin_tcp_ops = {
 
 /* ---------------------------------------------------------------- pool */
 
+/* The most recently used idle connection of b made for name (over TLS;
+ * any, in plain HTTP), taken out of the bucket. */
+static struct px_oconn *
+pool_take(struct px_pool_bucket *b, const char *name)
+{
+	struct px_oconn *oc;
+	unsigned int i;
+
+	/* The most recently used: the least likely to have been closed by
+	 * the origin's own idle timer. */
+	for (i = b->n; i-- > 0;) {
+		oc = b->idle[i];
+		if (oc->tls != NULL &&
+		    strcmp(tls_origin_name(oc->tls), name) != 0)
+			continue;
+		memmove(&b->idle[i], &b->idle[i + 1],
+			(b->n - i - 1) * sizeof(b->idle[0]));
+		b->n--;
+		return oc;
+	}
+	return NULL;
+}
+
 int
 px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 	      bool *reused)
 {
 	struct px_lcore *pl = pc->pl;
-	struct px_pool_bucket *b = bucket_find(pl, addr, port, false);
+	uint64_t tls_id = 0;
+	struct px_pool_bucket *b;
 	struct px_oconn *oc;
 	struct tcp_conn *c;
 
-	if (b != NULL && b->n > 0) {
-		/* The most recently used: the least likely to have been
-		 * closed by the origin's own idle timer. */
-		oc = b->idle[--b->n];
+	if (pc->origin_tls) {
+		tls_id = tls_origin_id(pc->snap, pc->dist, pc->origin);
+		if (tls_id == 0)
+			return -ENOTSUP;
+	}
+	b = bucket_find(pl, addr, port, tls_id, false);
+	oc = b != NULL ? pool_take(b, pc->origin_name) : NULL;
+	if (oc != NULL) {
 		dpc_add(&pl->nl->cnt, DPC_px_origin_idle, (uint64_t)-1);
 		oc->state = PX_O_BUSY;
 		oc->owner = pc;
@@ -188,6 +291,20 @@ px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 		return -errno;
 	pl->ofree = oc->next;
 	px_tcp_attach(&oc->io, c);
+	oc->t = &oc->io.t;
+	if (tls_id != 0) {
+		/* Nothing is sent until TCP is up (on_established). */
+		oc->tls = tls_origin_new(pl->otls, pc->snap, pc->dist,
+					 pc->origin, pc->origin_name,
+					 &oc->io.t);
+		if (oc->tls == NULL) {
+			oc->io.t.ops->abort(&oc->io.t);
+			oc_free(oc);
+			return -ENOMEM;
+		}
+		oc->t = tls_origin_transport(oc->tls);
+		oc->tls_id = tls_id;
+	}
 	oc->next = NULL;
 	oc->addr = addr;
 	oc->port = port;
@@ -210,10 +327,11 @@ px_origin_put(struct px_conn *pc, enum px_put how)
 		return;
 	pc->oc = NULL;
 	oc->owner = NULL;
-	if (how == PX_PUT_POOL && !oc->failed && !oc->io.t.peer_closed &&
-	    oc->io.tcp != NULL && oc->io.rx.len == 0 &&
-	    oc->state == PX_O_BUSY && pl->p.origin_idle_max > 0) {
-		b = bucket_find(pl, oc->addr, oc->port, true);
+	if (how == PX_PUT_POOL && !oc->failed && !oc->t->peer_closed &&
+	    !oc->io.t.peer_closed && oc->io.tcp != NULL &&
+	    oc->io.rx.len == 0 && oc->state == PX_O_BUSY &&
+	    pl->p.origin_idle_max > 0) {
+		b = bucket_find(pl, oc->addr, oc->port, oc->tls_id, true);
 		if (b != NULL && b->n < pl->p.origin_idle_max &&
 		    b->n < PX_POOL_PER_MAX) {
 			b->idle[b->n++] = oc;
@@ -224,9 +342,9 @@ px_origin_put(struct px_conn *pc, enum px_put how)
 		}
 	}
 	if (how != PX_PUT_ABORT && !oc->failed)
-		oc->io.t.ops->close(&oc->io.t);
+		oc->t->ops->close(oc->t);
 	else
-		oc->io.t.ops->abort(&oc->io.t);
+		oc->t->ops->abort(oc->t);
 	oc_free(oc);
 }
 
@@ -253,6 +371,8 @@ px_origin_stop(struct px_lcore *pl)
 	/* tcp_lcore_fini dropped the connections without callbacks. */
 	for (i = 0; i < pl->nb_oconns; i++) {
 		pl->oconns[i].io.tcp = NULL;
+		tls_origin_drop(pl->oconns[i].tls);
+		pl->oconns[i].tls = NULL;
 		tcp_rxq_free(&pl->oconns[i].io.rx);
 	}
 }

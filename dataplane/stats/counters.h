@@ -137,7 +137,15 @@
 	X(px_origin_errors_timeout) /* connect or response timeout: 504 */ \
 	X(px_origin_errors_reset) /* reset or closed early: 502 / cut body */ \
 	X(px_origin_errors_protocol) /* invalid response head or body */ \
-	X(px_origin_tls_unsupported) /* https origin: not implemented, 502 */ \
+	X(px_origin_tls_handshakes) /* full TLS handshakes with origins */ \
+	X(px_origin_tls_resumed) /* resumed TLS handshakes with origins */ \
+	X(px_origin_tls_fail_untrusted) /* unknown CA, self-signed: 502 */ \
+	X(px_origin_tls_fail_expired) /* expired or not yet valid: 502 */ \
+	X(px_origin_tls_fail_name) /* certificate names another host: 502 */ \
+	X(px_origin_tls_fail_chain) /* chain out of order: 502 */ \
+	X(px_origin_tls_fail_pin) /* no pinned key vouches: 502 */ \
+	X(px_origin_tls_fail_revoked) /* revoked (trust store CRL): 502 */ \
+	X(px_origin_tls_fail_handshake) /* protocol, suite, alert: 502 */ \
 	X(px_origin_no_address) /* origin without an address: 502 */ \
 	X(px_bytes_up)          /* bytes written to origins */ \
 	X(px_bytes_down)        /* bytes written to viewers by the proxy */ \

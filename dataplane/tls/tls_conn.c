@@ -259,12 +259,9 @@ ssl_release(struct tls_conn *tc)
 static void
 plain_put(struct tls_conn *tc)
 {
-	struct tls_lcore *tl = tc->tl;
-
 	if (tc->plain == NULL)
 		return;
-	tc->plain->next = tl->plain_free;
-	tl->plain_free = tc->plain;
+	tls_plain_put(&tc->tl->plain_free, tc->plain);
 	tc->plain = NULL;
 	tc->plain_off = tc->plain_len = 0;
 }
@@ -556,20 +553,6 @@ tc_of(struct px_transport *t)
 	return (struct tls_conn *)((char *)t - offsetof(struct tls_conn, t));
 }
 
-static struct tls_plain *
-plain_get(struct tls_lcore *tl)
-{
-	struct tls_plain *p = tl->plain_free;
-
-	if (p != NULL) {
-		tl->plain_free = p->next;
-		return p;
-	}
-	/* Grows to the number of connections with unread plaintext, then
-	 * recycles: the steady state allocates nothing. */
-	return malloc(sizeof(*p));
-}
-
 static size_t
 t_peek(struct px_transport *t, const uint8_t **data)
 {
@@ -583,7 +566,7 @@ t_peek(struct px_transport *t, const uint8_t **data)
 	if (tc->ssl == NULL || t->peer_closed)
 		return 0;
 	if (tc->plain == NULL)
-		tc->plain = plain_get(tc->tl);
+		tc->plain = tls_plain_get(&tc->tl->plain_free);
 	if (tc->plain == NULL) {
 		/* No memory for the plaintext: end the stream rather than
 		 * stall it (the engine closes the connection). */

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "crypto/chain.h"
 #include "tls_ctx.h"
 #include "tls_ticket.h"
 
@@ -55,16 +56,27 @@ static const struct {
 	{ "TLSv1.3_2025", TLS_POLICY_13_2025, SUITES_13 },
 };
 
+/* An origin's place in the snapshot: its client context (tls_octx,
+ * shared by the origins configured alike) and its identity. */
+struct tls_origin_rec {
+	const struct tls_octx *x;       /* NULL: http-only */
+	uint64_t id;                    /* tls_origin_id */
+};
+
 /* Per distribution: one context per worker and certificate kind. */
 struct tls_dist_ctx {
 	WOLFSSL_CTX **ecdsa;            /* [nb_workers] or NULL */
 	WOLFSSL_CTX **rsa;
 	uint8_t ticket_binding[16];     /* TICKET_BIND_LEN, see below */
+	struct tls_origin_rec *origins; /* [d->nb_origins] */
+	unsigned int nb_origins;
 };
 
 struct tls_snap {
 	unsigned int nb_workers;
 	unsigned int nb_dists;
+	struct tls_octx *octx;          /* origin client contexts */
+	unsigned int nb_octx;
 	struct tls_dist_ctx dists[];
 };
 
@@ -600,15 +612,240 @@ static void
 tls_snap_free(void *p)
 {
 	struct tls_snap *t = p;
-	unsigned int i;
+	unsigned int i, j;
 
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->nb_dists; i++) {
 		free_ctxs(t->dists[i].ecdsa, t->nb_workers);
 		free_ctxs(t->dists[i].rsa, t->nb_workers);
+		free(t->dists[i].origins);
 	}
+	for (j = 0; j < t->nb_octx; j++) {
+		wolfSSL_CTX_free(t->octx[j].ctx);
+		chain_anchors_free(t->octx[j].anchors);
+	}
+	free(t->octx);
 	free(t);
+}
+
+/* ---------------------------------------------------------------- origins */
+
+/*
+ * Origin contexts: one per origin that may be reached over TLS, shared
+ * by every worker. Unlike the viewer side (one context per worker: a
+ * handshake per viewer connection), origin handshakes are rare, since
+ * connections are pooled and sessions resumed, so the context's
+ * reference-count mutex in wolfSSL_new is not a hot lock; and a strict
+ * context holds the whole CA bundle (about 140 roots), which per worker
+ * would multiply commit time and memory by the number of workers.
+ *
+ * ECDSA preferred: our signature algorithms and TLS 1.2 suites list
+ * ECDSA first, so an origin holding both kinds of certificate (and
+ * honouring the client's order, OpenSSL's default) presents the ECDSA
+ * one. The protocol versions are the origin's tls_protocols.
+ */
+#define ORIGIN_SUITES \
+	SUITES_13 ":" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
+#define ORIGIN_SIGALGS \
+	"ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:" \
+	"RSA-PSS+SHA256:RSA-PSS+SHA384:RSA-PSS+SHA512:" \
+	"RSA+SHA256:RSA+SHA384:RSA+SHA512"
+
+static bool
+origin_uses_tls(const struct cfg_origin *o)
+{
+	return o->protocol_policy != CFG_ORIGIN_HTTP_ONLY;
+}
+
+/* Origins whose contexts would be configured alike. */
+static bool
+origin_ctx_same(const struct cfg_origin *a, const struct cfg_origin *b)
+{
+	return a->tls_protocols == b->tls_protocols &&
+	       a->verify == b->verify &&
+	       (a->verify != CFG_VERIFY_STRICT ||
+		a->trust_store == b->trust_store);
+}
+
+/* Fill x for origin o: its context and, for strict, its anchors. *bundle
+ * is the CA bundle's text, read on first use and kept for the rest of
+ * this build. */
+static int
+build_origin_ctx(struct tls_octx *x, const struct cfg_dist *d,
+		 const struct cfg_origin *o, const char *ca_bundle,
+		 char **bundle, char *err, size_t errlen)
+{
+	const struct cfg_truststore *ts = o->trust_store;
+	const char *what = "creating the context", *anchors;
+	WOLFSSL_CTX *ctx;
+	int rc;
+
+	/* One method for every version set: the TLSv1_2-only client
+	 * method refuses X25519 in set1_curves_list. */
+	ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	if (ctx == NULL)
+		goto fail;
+	what = "setting the protocol versions";
+	if (wolfSSL_CTX_set_min_proto_version(ctx,
+			o->tls_protocols & CFG_ORIGIN_TLS12 ? TLS1_2_VERSION :
+							      TLS1_3_VERSION) !=
+	    WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_max_proto_version(ctx,
+			o->tls_protocols & CFG_ORIGIN_TLS13 ? TLS1_3_VERSION :
+							      TLS1_2_VERSION) !=
+	    WOLFSSL_SUCCESS)
+		goto fail;
+	what = "setting the cipher suites";
+	if (wolfSSL_CTX_set_cipher_list(ctx, o->tls_protocols ==
+					CFG_ORIGIN_TLS13 ? SUITES_13 :
+					ORIGIN_SUITES) != WOLFSSL_SUCCESS)
+		goto fail;
+	what = "setting the key-exchange groups";
+	if (wolfSSL_CTX_set1_curves_list(ctx, TLS_GROUPS) != WOLFSSL_SUCCESS)
+		goto fail;
+	/* After the suites: setting those recomputes the list. */
+	what = "setting the signature algorithms";
+	if (wolfSSL_CTX_set1_sigalgs_list(ctx, ORIGIN_SIGALGS) !=
+	    WOLFSSL_SUCCESS)
+		goto fail;
+	/* Sessions are kept per worker by tls_origin.c, not in wolfSSL's
+	 * global (locked) cache. */
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+	wolfSSL_CTX_set_session_cache_mode(ctx,
+					   WOLFSSL_SESS_CACHE_NO_INTERNAL);
+	tls_origin_set_io(ctx);
+	x->ctx = ctx;
+	if (o->verify != CFG_VERIFY_STRICT) {
+		/* full: nothing; pinned: checked by tls_origin.c once the
+		 * chain is in (crypto/chain.h). */
+		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
+		return 0;
+	}
+	if (ts != NULL) {
+		anchors = ts->ca_pem;
+	} else {
+		if (*bundle == NULL) {
+			rc = chain_read_file(ca_bundle, bundle);
+			if (rc == -ENOMEM)
+				goto nomem;
+			if (rc != 0)
+				goto no_bundle;
+		}
+		anchors = *bundle;
+	}
+	what = ts != NULL ? "loading the trust store's CA certificates" :
+			    "loading the CA bundle";
+	if (wolfSSL_CTX_load_verify_buffer(ctx, (const unsigned char *)anchors,
+			(long)strlen(anchors), WOLFSSL_FILETYPE_PEM) !=
+	    WOLFSSL_SUCCESS) {
+		if (ts == NULL)
+			goto no_bundle;
+		goto fail;
+	}
+	if (ts != NULL && ts->crl_pem != NULL) {
+		what = "loading the trust store's CRL";
+		if (wolfSSL_CTX_EnableCRL(ctx, 0) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_LoadCRLBuffer(ctx,
+				(const unsigned char *)ts->crl_pem,
+				(long)strlen(ts->crl_pem),
+				WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+			goto fail;
+	}
+	x->anchors = chain_anchors_load(anchors);
+	if (x->anchors == NULL)
+		goto nomem;
+	tls_origin_set_verify(ctx);
+	return 0;
+
+no_bundle:
+	set_err(err, errlen, "distribution \"%s\": origin \"%s\": strict "
+		"verification needs the CA bundle %s, which cannot be read or "
+		"holds no certificate; install ca-certificates, start the "
+		"dataplane with --origin-ca-bundle, or name a trust store in "
+		"verify.trust_store", d->name, o->id, ca_bundle);
+	return -EINVAL;
+nomem:
+	set_err(err, errlen, "out of memory building the TLS contexts");
+	return -ENOMEM;
+fail:
+	set_err(err, errlen, "distribution \"%s\": origin \"%s\": wolfSSL "
+		"refused its TLS settings while %s%s%s%s", d->name, o->id,
+		what, ts != NULL ? " (trust store \"" : "",
+		ts != NULL ? ts->name : "", ts != NULL ? "\")" : "");
+	return -EINVAL;
+}
+
+static uint64_t origin_ids;     /* control thread only */
+
+/* The origin contexts of distribution i: an origin configured like one
+ * built before it (in this or an earlier distribution) shares its
+ * context; each origin gets an identity of its own. */
+static int
+build_origins(struct tls_snap *t, const struct cfg_snapshot *s,
+	      unsigned int i, const char *ca_bundle, char **bundle,
+	      char *err, size_t errlen)
+{
+	const struct cfg_dist *d = cfg_snapshot_dist(s, i);
+	struct tls_dist_ctx *dc = &t->dists[i];
+	unsigned int j, k;
+	int rc;
+
+	if (d->nb_origins == 0)
+		return 0;
+	dc->origins = calloc(d->nb_origins, sizeof(*dc->origins));
+	if (dc->origins == NULL) {
+		set_err(err, errlen, "out of memory building the TLS contexts");
+		return -ENOMEM;
+	}
+	dc->nb_origins = d->nb_origins;
+	for (j = 0; j < d->nb_origins; j++) {
+		const struct cfg_origin *o = &d->origins[j];
+		struct tls_octx *x = NULL;
+
+		if (!origin_uses_tls(o))
+			continue;
+		for (k = 0; k < t->nb_octx && x == NULL; k++)
+			if (origin_ctx_same(o, t->octx[k].like))
+				x = &t->octx[k];
+		if (x == NULL) {
+			x = &t->octx[t->nb_octx];
+			x->like = o;
+			rc = build_origin_ctx(x, d, o, ca_bundle, bundle, err,
+					      errlen);
+			/* Counted even when half built: freed with t. */
+			t->nb_octx++;
+			if (rc != 0)
+				return rc;
+		}
+		dc->origins[j].x = x;
+		dc->origins[j].id = ++origin_ids;
+	}
+	return 0;
+}
+
+const struct tls_octx *
+tls_snapshot_origin_ctx(const struct cfg_snapshot *s, const struct cfg_dist *d,
+			const struct cfg_origin *o, uint64_t *id)
+{
+	const struct tls_snap *t = cfg_snapshot_tls(s);
+	const struct tls_dist_ctx *dc;
+	size_t j;
+
+	*id = 0;
+	if (t == NULL || d->index >= t->nb_dists)
+		return NULL;
+	dc = &t->dists[d->index];
+	if (o < d->origins || (size_t)(o - d->origins) >= dc->nb_origins)
+		return NULL;
+	j = (size_t)(o - d->origins);
+	if (dc->origins[j].x == NULL)
+		return NULL;
+	*id = dc->origins[j].id;
+	return dc->origins[j].x;
 }
 
 static int
@@ -633,15 +870,26 @@ build_set(WOLFSSL_CTX ***out, const struct cfg_dist *d,
 
 int
 tls_snapshot_build(struct cfg_snapshot *s, unsigned int nb_workers,
-		   struct cfg_live *live, char *err, size_t errlen)
+		   struct cfg_live *live, const char *origin_ca_bundle,
+		   char *err, size_t errlen)
 {
-	unsigned int i, n = cfg_snapshot_nb_dists(s);
+	unsigned int i, n = cfg_snapshot_nb_dists(s), nb_origins = 0;
 	struct tls_snap *t;
+	char *bundle = NULL;
 	int rc = 0;
 
 	if (nb_workers == 0)
 		nb_workers = 1;
+	for (i = 0; i < n; i++)
+		nb_origins += cfg_snapshot_dist(s, i)->nb_origins;
 	t = calloc(1, sizeof(*t) + n * sizeof(t->dists[0]));
+	if (t != NULL && nb_origins > 0) {
+		t->octx = calloc(nb_origins, sizeof(*t->octx));
+		if (t->octx == NULL) {
+			free(t);
+			t = NULL;
+		}
+	}
 	if (t == NULL) {
 		set_err(err, errlen, "out of memory building the TLS contexts");
 		return -ENOMEM;
@@ -666,7 +914,13 @@ tls_snapshot_build(struct cfg_snapshot *s, unsigned int nb_workers,
 		if (rc == 0 && d->rsa != NULL)
 			rc = build_set(&t->dists[i].rsa, d, d->rsa, nb_workers,
 				       live, err, errlen);
+		if (rc == 0)
+			rc = build_origins(t, s, i, origin_ca_bundle != NULL ?
+					   origin_ca_bundle :
+					   TLS_ORIGIN_CA_BUNDLE, &bundle, err,
+					   errlen);
 	}
+	free(bundle);
 	if (rc != 0) {
 		tls_snap_free(t);
 		return rc;

@@ -46,7 +46,9 @@ void tls_lib_fini(void);
 
 /*
  * Build the contexts of snapshot s (which must hold no TLS extension yet
- * and be unpublished) for nb_workers workers and attach them. The
+ * and be unpublished) for nb_workers workers and attach them, and the
+ * client contexts of every origin that may be reached over TLS (strict
+ * ones without a trust store read origin_ca_bundle, a PEM file). The
  * contexts' callbacks read the ticket ring and the staple cache of live,
  * which must outlive every snapshot. Returns 0, or -EINVAL/-ENOMEM with a
  * sentence in err naming the certificate, trust store or distribution
@@ -54,7 +56,14 @@ void tls_lib_fini(void);
  * publish s. Control thread.
  */
 int tls_snapshot_build(struct cfg_snapshot *s, unsigned int nb_workers,
-		       struct cfg_live *live, char *err, size_t errlen);
+		       struct cfg_live *live, const char *origin_ca_bundle,
+		       char *err, size_t errlen);
+
+/* The CA bundle of strict origins without a trust store when
+ * tls_snapshot_build is given NULL: Debian's ca-certificates, the
+ * Mozilla roots. */
+#define TLS_ORIGIN_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
 
 /*
  * The context serving distribution d with its certificate of kind `kind`

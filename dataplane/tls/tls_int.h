@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <rte_mbuf.h>
 
@@ -123,5 +124,46 @@ tls_conn_of(WOLFSSL *ssl)
 
 /* Install the engine's I/O callbacks on a new context (tls_conn.c). */
 void tls_conn_set_io(WOLFSSL_CTX *ctx);
+
+/* Plaintext buffers from a per-lcore free list; the list grows to the
+ * number of sessions with unread plaintext, then recycles. */
+static inline struct tls_plain *
+tls_plain_get(struct tls_plain **free_list)
+{
+	struct tls_plain *p = *free_list;
+
+	if (p == NULL)
+		return malloc(sizeof(*p));
+	*free_list = p->next;
+	return p;
+}
+
+static inline void
+tls_plain_put(struct tls_plain **free_list, struct tls_plain *p)
+{
+	p->next = *free_list;
+	*free_list = p;
+}
+
+/* The origin leg (tls_origin.c): I/O callbacks and, for strict origins,
+ * the verification callback that records why a chain was refused. */
+void tls_origin_set_io(WOLFSSL_CTX *ctx);
+void tls_origin_set_verify(WOLFSSL_CTX *ctx);
+
+/* An origin client context (tls_ctx.c), shared by the origins of a
+ * snapshot configured alike (like: the first of them). */
+struct chain_anchors;
+struct tls_octx {
+	WOLFSSL_CTX *ctx;
+	struct chain_anchors *anchors;  /* strict: the anchors' names */
+	const struct cfg_origin *like;
+};
+
+/* o's client context in s and its identity (tls_origin.h,
+ * tls_origin_id); NULL and 0 when o has none. */
+const struct tls_octx *tls_snapshot_origin_ctx(const struct cfg_snapshot *s,
+					       const struct cfg_dist *d,
+					       const struct cfg_origin *o,
+					       uint64_t *id);
 
 #endif /* RAMPART_TLS_INT_H */

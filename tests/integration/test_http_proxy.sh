@@ -132,7 +132,7 @@ cat >"$TMP_DIR/dist.json" <<EOF
     { "id": "web", $O, "http_port": $ORIGIN_PORT },
     { "id": "down", $O, "http_port": $DOWN_PORT },
     { "id": "stall", $O, "http_port": $STALL_PORT, "response_timeout_ms": 500 },
-    { "id": "tls", "domain": "origin.example.com", "address": "$VIEWER_ADDR", "protocol_policy": "https-only" },
+    { "id": "tls", "domain": "origin.example.com", "address": "$VIEWER_ADDR", "https_port": $ORIGIN_PORT, "protocol_policy": "https-only" },
     { "id": "noaddr", "domain": "origin.example.com", "protocol_policy": "http-only" }
   ],
   "behaviors": [
@@ -360,8 +360,8 @@ check "origin down: 502" [ "$(get "$TMP_DIR/o1" /down/x)" = 502 ]
 check "origin down: X-Cache: Error from rampart" [ "$(hdr "$TMP_DIR/o1" x-cache)" = "Error from rampart" ]
 check "origin stalled: 504" [ "$(get "$TMP_DIR/o2" /stall/x)" = 504 ]
 check "origin stalled: X-Cache" [ "$(hdr "$TMP_DIR/o2" x-cache)" = "Error from rampart" ]
-check "https-only origin: 502 'origin TLS not implemented yet'" \
-	sh -c '[ "$1" = 502 ] && grep -q "origin TLS not implemented yet" "$2"' _ \
+check "https-only origin answering plain HTTP: 502 'TLS handshake ... failed'" \
+	sh -c '[ "$1" = 502 ] && grep -q "TLS handshake with the origin failed" "$2"' _ \
 	"$(get "$TMP_DIR/o3" /tlsorigin/x)" "$TMP_DIR/o3"
 check "origin without an address: 502 'origin address unknown'" \
 	sh -c '[ "$1" = 502 ] && grep -q "origin address unknown" "$2"' _ \
@@ -369,7 +369,7 @@ check "origin without an address: 502 'origin address unknown'" \
 stats "$TMP_DIR/s7"
 expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" px_origin_errors_refused -ge 1
 expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" px_origin_errors_timeout -ge 1
-expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" px_origin_tls_unsupported -eq 1
+expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" px_origin_tls_fail_handshake -eq 1
 expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" http_edge_502 -ge 3
 expect_delta "$TMP_DIR/s6" "$TMP_DIR/s7" http_edge_504 -eq 1
 check "the proxy still serves after the failures" [ "$(get "$TMP_DIR/after" /small.txt)" = 200 ]

@@ -84,7 +84,7 @@ test_contexts_per_worker(void **state)
 		const struct cfg_dist *d = cfg_snapshot_find_dist(s, "unit");
 		struct WOLFSSL_CTX *c0, *c1;
 
-		assert_int_equal(tls_snapshot_build(s, 2, &live, err,
+		assert_int_equal(tls_snapshot_build(s, 2, &live, NULL, err,
 						    sizeof(err)), 0);
 		c0 = tls_snapshot_ctx(s, d, CFG_KEY_ECDSA, 0);
 		c1 = tls_snapshot_ctx(s, d, CFG_KEY_ECDSA, 1);
@@ -108,7 +108,7 @@ test_refused_key(void **state)
 
 	(void)state;
 	err[0] = '\0';
-	assert_int_equal(tls_snapshot_build(s, 1, &live, err, sizeof(err)),
+	assert_int_equal(tls_snapshot_build(s, 1, &live, NULL, err, sizeof(err)),
 			 -EINVAL);
 	if (strstr(err, "distribution \"unit\": certificate \"unit-ec\"") ==
 	    NULL || strstr(err, "private key") == NULL)
@@ -125,7 +125,7 @@ test_disabled_has_none(void **state)
 	struct cfg_snapshot *s = build(unit_key, "TLSv1.2_2021", false);
 
 	(void)state;
-	assert_int_equal(tls_snapshot_build(s, 1, &live, err, sizeof(err)),
+	assert_int_equal(tls_snapshot_build(s, 1, &live, NULL, err, sizeof(err)),
 			 0);
 	assert_null(tls_snapshot_ctx(s, cfg_snapshot_find_dist(s, "unit"),
 				     CFG_KEY_ECDSA, 0));

@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tls_int.h"            /* wolfssl/options.h first */
+
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/chain.h"
+#include "tls_origin.h"
+
+/* As on the viewer side (tls_conn.c): the most a record adds to its
+ * plaintext, the staging room for ciphertext TCP did not take, and the
+ * part of it kept for what wolfSSL writes on its own. */
+#define OR_REC_OVERHEAD 128
+#define OR_TX_STAGE     1024
+#define OR_TX_RESERVE   256
+/* Sessions kept per worker: one per (origin, name) recently used. A
+ * session of this build holds its peer's chain (SESSION_CERTS), about
+ * 38 KB, which bounds how many are worth keeping. */
+#define OR_SESSIONS     32
+
+struct or_session {
+	uint64_t id;                    /* tls_origin_id; 0: free slot */
+	uint64_t used;                  /* LRU stamp */
+	WOLFSSL_SESSION *sess;
+	char name[TLS_ORIGIN_NAME_MAX + 1];
+};
+
+struct tls_origin_lcore {
+	struct tls_plain *plain_free;
+	uint64_t clock;                 /* LRU stamps */
+	struct or_session sessions[OR_SESSIONS];
+};
+
+struct tls_origin {
+	struct px_transport t;          /* the engine's side */
+	struct px_transport *lower;     /* ciphertext: the TCP transport */
+	struct tls_origin_lcore *ol;
+	WOLFSSL *ssl;
+	/* Until the handshake ends: the configuration it is verified
+	 * against (the caller holds the snapshot meanwhile). */
+	const struct cfg_origin *o;
+	const struct chain_anchors *anchors;
+	uint64_t id;
+	/* Certificates of a cached session at the front of the peer chain:
+	 * wolfSSL appends the new ones after them when the origin does not
+	 * resume it. */
+	uint8_t chain_skip;
+	/* TLS 1.3: the ticket the session held when the handshake ended; a
+	 * session is worth keeping only once a new one replaced it. */
+	uint16_t ticket_len;
+	uint8_t ticket_head[16];
+	struct tls_plain *plain;
+	uint16_t plain_off;
+	uint16_t plain_len;
+	uint16_t tx_len;
+	uint16_t max_frag;
+	bool established;
+	bool saved;                     /* a resumable session was kept */
+	uint8_t fail;                   /* enum tls_origin_fail */
+	uint8_t tx[OR_TX_STAGE];
+	char name[TLS_ORIGIN_NAME_MAX + 1];
+};
+
+const char *
+tls_origin_fail_reason(enum tls_origin_fail f)
+{
+	switch (f) {
+	case TLS_OF_UNTRUSTED:
+		return "the origin's certificate chain is not trusted "
+		       "(unknown CA or missing intermediate)";
+	case TLS_OF_SELF_SIGNED:
+		return "the origin's certificate is self-signed";
+	case TLS_OF_EXPIRED:
+		return "the origin's certificate has expired or is not yet "
+		       "valid";
+	case TLS_OF_NAME:
+		return "the origin's certificate does not name the origin";
+	case TLS_OF_CHAIN:
+		return "the origin's certificate chain is out of order";
+	case TLS_OF_PIN:
+		return "no certificate of the origin matches a pin";
+	case TLS_OF_REVOKED:
+		return "the origin's certificate is revoked";
+	case TLS_OF_NOMEM:
+		return "the edge is out of memory for the origin's TLS session";
+	case TLS_OF_HANDSHAKE:
+	default:
+		return "the TLS handshake with the origin failed";
+	}
+}
+
+/* ---------------------------------------------------------------- lcore */
+
+struct tls_origin_lcore *
+tls_origin_lcore_new(void)
+{
+	return calloc(1, sizeof(struct tls_origin_lcore));
+}
+
+void
+tls_origin_lcore_free(struct tls_origin_lcore *ol)
+{
+	struct tls_plain *p;
+	unsigned int i;
+
+	if (ol == NULL)
+		return;
+	for (i = 0; i < OR_SESSIONS; i++)
+		wolfSSL_SESSION_free(ol->sessions[i].sess);
+	while ((p = ol->plain_free) != NULL) {
+		ol->plain_free = p->next;
+		free(p);
+	}
+	free(ol);
+}
+
+static struct or_session *
+session_find(struct tls_origin_lcore *ol, uint64_t id, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < OR_SESSIONS; i++) {
+		struct or_session *s = &ol->sessions[i];
+
+		if (s->id == id && strcmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* Keep a copy of c's session for the next connection to the same origin
+ * and name, replacing that pair's previous one or the least recently
+ * used. */
+static void
+session_save(struct tls_origin *c)
+{
+	struct tls_origin_lcore *ol = c->ol;
+	WOLFSSL_SESSION *cur = wolfSSL_get_session(c->ssl), *copy;
+	struct or_session *s;
+	unsigned int i;
+
+	if (cur == NULL || !wolfSSL_SESSION_is_resumable(cur))
+		return;
+	copy = wolfSSL_SESSION_dup(cur);
+	if (copy == NULL)
+		return;
+	s = session_find(ol, c->id, c->name);
+	if (s == NULL) {
+		/* Free slots have never been used: they go first. */
+		s = &ol->sessions[0];
+		for (i = 1; i < OR_SESSIONS; i++)
+			if (ol->sessions[i].used < s->used)
+				s = &ol->sessions[i];
+	}
+	wolfSSL_SESSION_free(s->sess);
+	s->sess = copy;
+	s->id = c->id;
+	s->used = ++ol->clock;
+	memcpy(s->name, c->name, sizeof(s->name));
+	c->saved = true;
+}
+
+/* The length and first bytes of the session's ticket. */
+static void
+ticket_mark(struct tls_origin *c, uint16_t *len, uint8_t head[16])
+{
+	uint8_t buf[2048];
+	word32 n = sizeof(buf);
+
+	memset(head, 0, 16);
+	*len = 0;
+	if (wolfSSL_get_SessionTicket(c->ssl, buf, &n) != WOLFSSL_SUCCESS)
+		return;
+	*len = (uint16_t)n;
+	memcpy(head, buf, n < 16 ? n : 16);
+}
+
+/* Has a NewSessionTicket replaced the ticket of the handshake? */
+static bool
+ticket_new(struct tls_origin *c)
+{
+	uint8_t head[16];
+	uint16_t len;
+
+	ticket_mark(c, &len, head);
+	return len > 0 && (len != c->ticket_len ||
+			   memcmp(head, c->ticket_head, 16) != 0);
+}
+
+/* ---------------------------------------------------------------- wolfSSL I/O */
+
+/* Ciphertext from the TCP transport; never blocks. */
+static int
+io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tls_origin *c = ctx;
+	struct px_transport *lo = c->lower;
+	const uint8_t *p;
+	size_t n, k, got = 0;
+
+	(void)ssl;
+	while (got < (size_t)sz) {
+		n = lo->ops->peek(lo, &p);
+		if (n == 0)
+			break;
+		k = n < (size_t)sz - got ? n : (size_t)sz - got;
+		memcpy(buf + got, p, k);
+		lo->ops->consume(lo, k);
+		got += k;
+	}
+	if (got > 0)
+		return (int)got;
+	return lo->peer_closed ? WOLFSSL_CBIO_ERR_CONN_CLOSE :
+				 WOLFSSL_CBIO_ERR_WANT_READ;
+}
+
+/* As io_send in tls_conn.c: during the handshake wolfSSL keeps what TCP
+ * did not take; once established, records are sized to fit (t_send) and
+ * the rest is staged in c->tx. */
+static int
+io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tls_origin *c = ctx;
+	struct px_transport *lo = c->lower;
+	int n = 0, k;
+
+	(void)ssl;
+	if (sz <= 0)
+		return 0;
+	if (c->tx_len == 0) {
+		n = lo->ops->send(lo, buf, (size_t)sz);
+		if (n < 0)
+			return WOLFSSL_CBIO_ERR_CONN_RST;
+		if (n == sz || !c->established)
+			return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+	}
+	k = sz - n;
+	if (k > OR_TX_STAGE - c->tx_len)
+		k = OR_TX_STAGE - c->tx_len;
+	memcpy(c->tx + c->tx_len, buf + n, (size_t)k);
+	c->tx_len = (uint16_t)(c->tx_len + k);
+	n += k;
+	return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+}
+
+void
+tls_origin_set_io(WOLFSSL_CTX *ctx)
+{
+	wolfSSL_CTX_SetIORecv(ctx, io_recv);
+	wolfSSL_CTX_SetIOSend(ctx, io_send);
+}
+
+/* 1: nothing staged; 0: bytes wait for room; -errno: gone. */
+static int
+tx_flush(struct tls_origin *c)
+{
+	int n;
+
+	if (c->tx_len == 0)
+		return 1;
+	n = c->lower->ops->send(c->lower, c->tx, c->tx_len);
+	if (n < 0)
+		return n;
+	memmove(c->tx, c->tx + n, (size_t)(c->tx_len - n));
+	c->tx_len = (uint16_t)(c->tx_len - n);
+	return c->tx_len == 0 ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- verification */
+
+static enum tls_origin_fail
+fail_of(int e)
+{
+	switch (e) {
+	case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+	case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case ASN_AFTER_DATE_E:
+	case ASN_BEFORE_DATE_E:
+		return TLS_OF_EXPIRED;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case ASN_SELF_SIGNED_E:
+		return TLS_OF_SELF_SIGNED;
+	case DOMAIN_NAME_MISMATCH:
+	case IPADDR_MISMATCH:
+		return TLS_OF_NAME;
+	case CRL_CERT_REVOKED:
+		return TLS_OF_REVOKED;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+	case ASN_NO_SIGNER_E:
+	case ASN_SIG_CONFIRM_E:
+	case CRL_MISSING:
+		return TLS_OF_UNTRUSTED;
+	default:
+		return TLS_OF_NONE;
+	}
+}
+
+/* strict: wolfSSL decides; we only note the first reason it gives
+ * (this build calls the callback for every certificate, passing or
+ * not). */
+static int
+verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	WOLFSSL *ssl;
+	struct tls_origin *c;
+	enum tls_origin_fail f;
+
+	if (preverify)
+		return 1;
+	ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store,
+			wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+	c = ssl != NULL ? wolfSSL_GetIOReadCtx(ssl) : NULL;
+	if (c != NULL && c->fail == TLS_OF_NONE) {
+		f = fail_of(wolfSSL_X509_STORE_CTX_get_error(store));
+		c->fail = (uint8_t)(f != TLS_OF_NONE ? f : TLS_OF_UNTRUSTED);
+	}
+	return 0;
+}
+
+void
+tls_origin_set_verify(WOLFSSL_CTX *ctx)
+{
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_cb);
+}
+
+static int
+chain_count(WOLFSSL *ssl)
+{
+	WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(ssl);
+
+	return ch != NULL ? wolfSSL_get_chain_count(ch) : 0;
+}
+
+/* The chain the origin presented, leaf first, as DER views into the
+ * session (valid while ssl lives). */
+static unsigned int
+peer_chain(const struct tls_origin *c, struct chain_cert *out)
+{
+	WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(c->ssl);
+	int i, n = ch != NULL ? wolfSSL_get_chain_count(ch) : 0;
+	unsigned int k = 0;
+
+	for (i = c->chain_skip; i < n && k < CHAIN_MAX; i++, k++) {
+		out[k].der = wolfSSL_get_chain_cert(ch, i);
+		out[k].len = (size_t)wolfSSL_get_chain_length(ch, i);
+		if (out[k].der == NULL)
+			break;
+	}
+	return k;
+}
+
+/* What strict (order) and pinned (pins) add once wolfSSL is done. A
+ * resumed session was checked when it was made, under the same identity
+ * and name (session_find). */
+static enum tls_origin_fail
+post_verify(struct tls_origin *c)
+{
+	struct chain_cert certs[CHAIN_MAX];
+	unsigned int n, bad;
+
+	if (wolfSSL_session_reused(c->ssl))
+		return TLS_OF_NONE;
+	switch (c->o->verify) {
+	case CFG_VERIFY_STRICT:
+		n = peer_chain(c, certs);
+		if (chain_in_order(certs, n, &bad) != 0)
+			return TLS_OF_CHAIN;
+		/* In order, and verified by wolfSSL, but possibly through
+		 * an intermediate an earlier chain left in the CA store. */
+		return chain_reaches_anchor(certs, n, c->anchors) ?
+		       TLS_OF_NONE : TLS_OF_UNTRUSTED;
+	case CFG_VERIFY_PINNED:
+		n = peer_chain(c, certs);
+		return chain_pinned(certs, n, c->o->pins, c->o->nb_pins) == 0 ?
+		       TLS_OF_NONE : TLS_OF_PIN;
+	default:
+		return TLS_OF_NONE;
+	}
+}
+
+/* A refusal wolfSSL reported without our callback's reason. */
+static enum tls_origin_fail
+classify(struct tls_origin *c, int err)
+{
+	struct chain_cert certs[CHAIN_MAX];
+	enum tls_origin_fail f = (enum tls_origin_fail)c->fail;
+
+	if (f == TLS_OF_NONE)
+		f = fail_of(err);
+	if (f == TLS_OF_NONE)
+		return err == MEMORY_E ? TLS_OF_NOMEM : TLS_OF_HANDSHAKE;
+	/* wolfSSL says "no signer" for a self-signed leaf too. */
+	if (f == TLS_OF_UNTRUSTED && peer_chain(c, certs) == 1 &&
+	    chain_self_issued(&certs[0]))
+		f = TLS_OF_SELF_SIGNED;
+	return f;
+}
+
+/* ---------------------------------------------------------------- session */
+
+uint64_t
+tls_origin_id(const struct cfg_snapshot *s, const struct cfg_dist *d,
+	      const struct cfg_origin *o)
+{
+	uint64_t id;
+
+	(void)tls_snapshot_origin_ctx(s, d, o, &id);
+	return id;
+}
+
+static const struct px_transport_ops origin_transport;
+
+struct tls_origin *
+tls_origin_new(struct tls_origin_lcore *ol, const struct cfg_snapshot *s,
+	       const struct cfg_dist *d, const struct cfg_origin *o,
+	       const char *name, struct px_transport *lower)
+{
+	struct in_addr ip;
+	struct or_session *sess;
+	const struct tls_octx *x;
+	struct tls_origin *c;
+	uint64_t id;
+	size_t len = strlen(name);
+
+	x = tls_snapshot_origin_ctx(s, d, o, &id);
+	if (x == NULL || len == 0 || len > TLS_ORIGIN_NAME_MAX)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->ssl = wolfSSL_new(x->ctx);
+	if (c->ssl == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->t.ops = &origin_transport;
+	c->lower = lower;
+	c->ol = ol;
+	c->o = o;
+	c->anchors = x->anchors;
+	c->id = id;
+	memcpy(c->name, name, len + 1);
+	wolfSSL_SetIOReadCtx(c->ssl, c);
+	wolfSSL_SetIOWriteCtx(c->ssl, c);
+	/* No SNI for an address (RFC 6066 3); the check then matches an
+	 * IP address SAN. */
+	if (inet_pton(AF_INET, name, &ip) != 1 &&
+	    wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, name,
+			   (word16)len) != WOLFSSL_SUCCESS)
+		goto fail;
+	if (o->verify == CFG_VERIFY_STRICT &&
+	    wolfSSL_check_domain_name(c->ssl, name) != WOLFSSL_SUCCESS)
+		goto fail;
+	if (wolfSSL_UseSessionTicket(c->ssl) != WOLFSSL_SUCCESS)
+		goto fail;
+	sess = session_find(ol, id, name);
+	if (sess != NULL) {
+		sess->used = ++ol->clock;
+		/* A session past its lifetime is refused here: then it is
+		 * a full handshake, and the new session replaces it. */
+		if (wolfSSL_set_session(c->ssl, sess->sess) ==
+		    WOLFSSL_SUCCESS) {
+			int n = chain_count(c->ssl);
+
+			c->chain_skip = (uint8_t)(n > 0 ? n : 0);
+		}
+	}
+	return c;
+
+fail:
+	wolfSSL_free(c->ssl);
+	free(c);
+	return NULL;
+}
+
+int
+tls_origin_handshake(struct tls_origin *c)
+{
+	enum tls_origin_fail f;
+	int rc, err, max;
+
+	if (c->established)
+		return 1;
+	rc = wolfSSL_connect(c->ssl);
+	if (rc != WOLFSSL_SUCCESS) {
+		err = wolfSSL_get_error(c->ssl, rc);
+		if (err == WOLFSSL_ERROR_WANT_READ ||
+		    err == WOLFSSL_ERROR_WANT_WRITE)
+			return 0;
+		c->fail = (uint8_t)classify(c, err);
+		return -1;
+	}
+	f = post_verify(c);
+	if (f != TLS_OF_NONE) {
+		c->fail = (uint8_t)f;
+		return -1;
+	}
+	c->established = true;
+	c->o = NULL;
+	max = wolfSSL_GetMaxOutputSize(c->ssl);
+	c->max_frag = max > 0 && max < TLS_PLAIN_SIZE ? (uint16_t)max :
+						       TLS_PLAIN_SIZE;
+	/* TLS 1.2: resumable now. TLS 1.3: once a NewSessionTicket was
+	 * read (t_peek); until then the session holds the secret of this
+	 * connection next to the ticket of the one it resumed, which no
+	 * binder can match. */
+	if (wolfSSL_version(c->ssl) == TLS1_3_VERSION)
+		ticket_mark(c, &c->ticket_len, c->ticket_head);
+	else
+		session_save(c);
+	return 1;
+}
+
+enum tls_origin_fail
+tls_origin_failure(const struct tls_origin *c)
+{
+	return (enum tls_origin_fail)c->fail;
+}
+
+bool
+tls_origin_resumed(const struct tls_origin *c)
+{
+	return wolfSSL_session_reused(c->ssl) != 0;
+}
+
+const char *
+tls_origin_name(const struct tls_origin *c)
+{
+	return c->name;
+}
+
+struct px_transport *
+tls_origin_transport(struct tls_origin *c)
+{
+	return &c->t;
+}
+
+/* ---------------------------------------------------------------- transport */
+
+static struct tls_origin *
+c_of(const struct px_transport *t)
+{
+	return (struct tls_origin *)((char *)(uintptr_t)t -
+				     offsetof(struct tls_origin, t));
+}
+
+static void
+plain_put(struct tls_origin *c)
+{
+	if (c->plain == NULL)
+		return;
+	tls_plain_put(&c->ol->plain_free, c->plain);
+	c->plain = NULL;
+	c->plain_off = c->plain_len = 0;
+}
+
+static void
+origin_free(struct tls_origin *c)
+{
+	plain_put(c);
+	wolfSSL_free(c->ssl);
+	free(c);
+}
+
+/* The origin's response, a record at a time, as on the viewer side
+ * (tls_conn.c t_peek): wolfSSL reads only when the engine consumed the
+ * previous record, so an engine that does not read closes the origin's
+ * TCP window. */
+static size_t
+t_peek(struct px_transport *t, const uint8_t **data)
+{
+	struct tls_origin *c = c_of(t);
+	int n, err;
+
+	if (c->plain_off < c->plain_len) {
+		*data = c->plain->data + c->plain_off;
+		return (size_t)(c->plain_len - c->plain_off);
+	}
+	if (t->peer_closed)
+		return 0;
+	if (c->plain == NULL)
+		c->plain = tls_plain_get(&c->ol->plain_free);
+	if (c->plain == NULL) {
+		t->peer_closed = true;
+		return 0;
+	}
+	n = wolfSSL_read(c->ssl, c->plain->data, TLS_PLAIN_SIZE);
+	if (!c->saved && ticket_new(c))
+		session_save(c);
+	if (n > 0) {
+		c->plain_off = 0;
+		c->plain_len = (uint16_t)n;
+		*data = c->plain->data;
+		return (size_t)n;
+	}
+	plain_put(c);
+	err = wolfSSL_get_error(c->ssl, n);
+	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+		return 0;
+	t->peer_closed = true;          /* close_notify, FIN or bad record */
+	return 0;
+}
+
+static void
+t_consume(struct px_transport *t, size_t n)
+{
+	struct tls_origin *c = c_of(t);
+
+	c->plain_off = (uint16_t)(c->plain_off + n);
+	if (c->plain_off >= c->plain_len)
+		plain_put(c);
+}
+
+static int
+t_send(struct px_transport *t, const void *data, size_t len)
+{
+	struct tls_origin *c = c_of(t);
+	size_t room;
+	int n, rc;
+
+	rc = tx_flush(c);
+	if (rc <= 0)
+		return rc;
+	if (len == 0)
+		return 0;
+	room = (size_t)c->lower->ops->send_space(c->lower) + OR_TX_STAGE -
+	       OR_TX_RESERVE - OR_REC_OVERHEAD;
+	if (len > room)
+		len = room;
+	if (len > c->max_frag)
+		len = c->max_frag;
+	n = wolfSSL_write(c->ssl, data, (int)len);
+	return n > 0 ? n : -EPIPE;
+}
+
+static uint32_t
+t_send_space(const struct px_transport *t)
+{
+	const struct tls_origin *c = c_of(t);
+	uint32_t space;
+
+	if (c->tx_len > 0)
+		return 0;
+	space = c->lower->ops->send_space(c->lower);
+	return space > OR_REC_OVERHEAD ? space - OR_REC_OVERHEAD : 0;
+}
+
+/* close_notify, then the FIN. What TCP cannot take of it now is not
+ * waited for: the origin learns of the end from the FIN either way. */
+static void
+t_close(struct px_transport *t)
+{
+	struct tls_origin *c = c_of(t);
+	struct px_transport *lo = c->lower;
+
+	if (c->established) {
+		(void)wolfSSL_shutdown(c->ssl);
+		(void)tx_flush(c);
+	}
+	origin_free(c);
+	lo->ops->close(lo);
+}
+
+static void
+t_abort(struct px_transport *t)
+{
+	struct tls_origin *c = c_of(t);
+	struct px_transport *lo = c->lower;
+
+	origin_free(c);
+	lo->ops->abort(lo);
+}
+
+static const struct px_transport_ops origin_transport = {
+	.peek = t_peek,
+	.consume = t_consume,
+	.send = t_send,
+	.send_space = t_send_space,
+	.close = t_close,
+	.abort = t_abort,
+};
+
+void
+tls_origin_drop(struct tls_origin *c)
+{
+	if (c != NULL)
+		origin_free(c);
+}
