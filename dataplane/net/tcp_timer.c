@@ -125,9 +125,14 @@ tcp_send_tlp(struct tcp_conn *c)
 		tcp_output(c);
 		c->lt_allow = 0;
 	} else {
+		/* The most recently sent segment (RFC 8985 7.3): it ends at
+		 * snd_max, not at the end of the queue, whose unsent tail
+		 * may lie beyond the peer's window. */
 		last = c->snd_una + c->sndq_len;
-		len = c->sndq_len < tcp_seg_size(c) ? c->sndq_len :
-		      tcp_seg_size(c);
+		if (SEQ_LT(c->snd_max, last))
+			last = c->snd_max;
+		len = last - c->snd_una < tcp_seg_size(c) ?
+		      last - c->snd_una : tcp_seg_size(c);
 		tcp_retransmit_range(c, last - len, len);
 	}
 	tcp_arm_rtx(c);
