@@ -112,34 +112,73 @@ struct chain_anchors {
 	struct der_blob names[];        /* subject Names, whole TLVs */
 };
 
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END   "-----END CERTIFICATE-----"
+
+/* Add the subject of the one certificate in block[0..len) (a PEM block):
+ * 0, also when it does not decode or parse (skipped, as wolfSSL skips it
+ * when loading the same bundle), or -ENOMEM. */
+static int
+anchor_add(struct chain_anchors *a, const char *block, size_t len)
+{
+	struct der_blobs blobs = { 0 };
+	struct der_cert c;
+	char *one = strndup(block, len);
+	int rc = 0;
+
+	if (one == NULL)
+		return -ENOMEM;
+	if (der_pem_decode(one, "CERTIFICATE", &blobs) == -ENOMEM)
+		rc = -ENOMEM;
+	else if (blobs.n == 1 &&
+		 der_cert_parse(blobs.v[0].p, blobs.v[0].len, &c) == 0) {
+		a->names[a->n].p = malloc(c.subject.len);
+		if (a->names[a->n].p == NULL) {
+			rc = -ENOMEM;
+		} else {
+			memcpy(a->names[a->n].p, c.subject.p, c.subject.len);
+			a->names[a->n].len = c.subject.len;
+			a->n++;
+		}
+	}
+	der_blobs_free(&blobs);
+	free(one);
+	return rc;
+}
+
+/* Block by block: one damaged block (bad base64, a bundle cut short)
+ * must not take the good ones with it. */
 struct chain_anchors *
 chain_anchors_load(const char *pem)
 {
 	struct chain_anchors *a;
-	struct der_blobs blobs = { 0 };
-	struct der_cert c;
-	unsigned int i;
+	const char *p, *end;
+	unsigned int cap = 0;
 
-	if (pem != NULL && der_pem_decode(pem, "CERTIFICATE", &blobs) == -ENOMEM)
-		return NULL;
-	a = calloc(1, sizeof(*a) + blobs.n * sizeof(a->names[0]));
+	for (p = pem; p != NULL && (p = strstr(p, PEM_BEGIN)) != NULL;
+	     p += sizeof(PEM_BEGIN) - 1)
+		cap++;
+	a = calloc(1, sizeof(*a) + cap * sizeof(a->names[0]));
 	if (a == NULL)
-		goto out;
-	for (i = 0; i < blobs.n; i++) {
-		if (der_cert_parse(blobs.v[i].p, blobs.v[i].len, &c) != 0)
+		return NULL;
+	for (p = pem; p != NULL && a->n < cap &&
+	     (p = strstr(p, PEM_BEGIN)) != NULL; p = end) {
+		const char *next = strstr(p + sizeof(PEM_BEGIN) - 1,
+					  PEM_BEGIN);
+
+		end = strstr(p + sizeof(PEM_BEGIN) - 1, PEM_END);
+		if (end == NULL)
+			break;          /* cut short: nothing after it */
+		if (next != NULL && next < end) {
+			end = next;     /* a block without its END line */
 			continue;
-		a->names[a->n].p = malloc(c.subject.len);
-		if (a->names[a->n].p == NULL) {
-			chain_anchors_free(a);
-			a = NULL;
-			goto out;
 		}
-		memcpy(a->names[a->n].p, c.subject.p, c.subject.len);
-		a->names[a->n].len = c.subject.len;
-		a->n++;
+		end += sizeof(PEM_END) - 1;
+		if (anchor_add(a, p, (size_t)(end - p)) != 0) {
+			chain_anchors_free(a);
+			return NULL;
+		}
 	}
-out:
-	der_blobs_free(&blobs);
 	return a;
 }
 

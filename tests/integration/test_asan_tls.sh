@@ -5,7 +5,8 @@
 # three programs (dataplane, control plane, rampartctl): many handshakes
 # and resumptions while ticket keys rotate and staples are replaced every
 # second, then garbage, truncated and oversized hellos and a handshake
-# flood. Every sanitizer report (errors at once, leaks at exit) goes to a
+# flood; then the origin TLS leg (sessions cached and resumed, every
+# verification refusal, pooled connections). Every sanitizer report (errors at once, leaks at exit) goes to a
 # log file here; the test fails if the inner tests fail or any report
 # appears.
 
@@ -21,7 +22,8 @@ mkdir -p "$REPORTS"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23:log_path=$REPORTS/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$REPORTS/ubsan"
 
-for t in test_tls_rotation_load test_tls_abuse; do
+for t in test_tls_rotation_load test_tls_abuse test_origin_tls \
+	 test_origin_tls_verify; do
 	log "running $t on $ASAN_BUILD"
 	if RAMPART_BUILD=$ASAN_BUILD bash "$(dirname "$0")/$t.sh" >"$TMP_DIR/$t.log" 2>&1; then
 		pass "$t passes on the sanitizer build"

@@ -662,6 +662,12 @@ test_routing_refused(void **state)
 		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
 		  " \"connect_timeout_ms\": 99}]}",
 		  "origins[0].connect_timeout_ms", "100-600000" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"verify\": {\"trust_store\": \"nobody\"}}]}",
+		  "origins[0].verify.trust_store", "\"nobody\"" },
+		{ "{\"origins\": [{\"id\": \"web\", \"domain\": \"a.example\","
+		  " \"verify\": {\"trust_store\": 7}}]}",
+		  "origins[0].verify.trust_store", NULL },
 		{ "{\"response_headers\": {\"hsts\": {}}}",
 		  "response_headers.hsts.max_age", "missing" },
 		{ "{\"response_headers\": {\"frame_options\": \"ALLOW\"}}",
@@ -690,6 +696,54 @@ test_routing_refused(void **state)
 			fail_msg("'%s' does not name the distribution", err);
 	}
 	json_decref(good);
+}
+
+/* An origin's verify.trust_store is the pushed store itself (the one the
+ * distribution's mTLS uses too, when both name it); one not pushed
+ * refuses the snapshot with the origin's path. */
+static void
+test_origin_trust_store(void **state)
+{
+	struct objs *o = *state;
+	json_t *mtls = json_object_get(json_object_get(json_object_get(
+			o->dists, "shop"), "tls"), "mtls");
+	const struct cfg_dist *d;
+	struct cfg_snapshot *s;
+
+	json_object_set_new(mtls, "mode", json_string("optional"));
+	json_object_set_new(mtls, "trust_store", json_string("partners"));
+	json_object_set_new(o->stores, "origin-ca", json_pack("{s:s}",
+		"ca_pem", "-----BEGIN CERTIFICATE-----\nMIID\n"
+			  "-----END CERTIFICATE-----\n"));
+	set_routing(o, "{\"origins\": ["
+		    "  {\"id\": \"web\", \"domain\": \"a.example\"},"
+		    "  {\"id\": \"api\", \"domain\": \"b.example\","
+		    "   \"verify\": {\"trust_store\": \"partners\"}},"
+		    "  {\"id\": \"img\", \"domain\": \"c.example\","
+		    "   \"verify\": {\"mode\": \"strict\","
+		    "               \"trust_store\": \"origin-ca\"}}],"
+		    " \"default_behavior\": {\"origin\": \"web\"}}");
+	s = build(o, 2);
+	if (s == NULL)
+		fail_msg("refused: %s", err);
+	d = cfg_snapshot_find_dist(s, "shop");
+	assert_null(cfg_dist_find_origin(d, "web")->trust_store);
+	assert_non_null(d->trust_store);
+	assert_ptr_equal(cfg_dist_find_origin(d, "api")->trust_store,
+			 d->trust_store);
+	assert_non_null(cfg_dist_find_origin(d, "img")->trust_store);
+	assert_string_equal(cfg_dist_find_origin(d, "img")->trust_store->name,
+			    "origin-ca");
+	assert_non_null(strstr(cfg_dist_find_origin(d, "img")->trust_store->
+			       ca_pem, "MIID"));
+	cfg_snapshot_put(s);
+
+	/* The store goes away from the transaction, the origin still names
+	 * it. */
+	json_object_del(o->stores, "origin-ca");
+	expect_refused(o, "origins[2].verify.trust_store", "\"origin-ca\"");
+	if (strstr(err, "distribution \"shop\"") == NULL)
+		fail_msg("'%s' does not name the distribution", err);
 }
 
 static int tls_freed;
@@ -750,6 +804,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_routing_parsed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_routing_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_origin_trust_store, setup,
 						teardown),
 	};
 

@@ -3,6 +3,8 @@
 # under test meets real-world DER rather than fixtures it wrote itself.
 #
 #   mkcerts.sh setup DIR            build everything below DIR
+#   mkcerts.sh chain DIR            after setup: chains for crypto/chain.h
+#                                   below DIR/chain (see chains())
 #   mkcerts.sh respond DIR REQ OUT SIGNER
 #       answer the DER OCSP request REQ from the EC intermediate's index;
 #       SIGNER is issuer | delegated | noeku | rogue, with "-nocerts"
@@ -38,6 +40,11 @@ CN = unused
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
+[ v3_mid ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ v3_inter ]
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
@@ -202,6 +209,56 @@ setup() {
 	respond "$D/ec" "$D/ec/leaf.req" "$D/ec/leaf-rogue-nocerts.resp" rogue-nocerts
 }
 
+# issue DIR NAME KIND SUBJ CA EXT: DIR/NAME.{key,pem} signed by CA.{pem,key}
+issue() {
+	genkey "$1/$2.key" "$3"
+	openssl req -config "$D/openssl.cnf" -new -key "$1/$2.key" \
+		-subj "$4" -out "$1/$2.csr"
+	openssl x509 -req -in "$1/$2.csr" -CA "$5.pem" -CAkey "$5.key" \
+		-CAcreateserial -days 365 -extfile "$D/openssl.cnf" \
+		-extensions "$6" -out "$1/$2.pem" 2>/dev/null
+}
+
+# Chains for crypto/chain.h, below DIR/chain, each certificate also as
+# NAME.der and NAME.spki (hex SHA-256 of its SubjectPublicKeyInfo DER,
+# as `openssl pkey -pubin -outform der` writes it):
+#   root -> i1 -> i2 -> leaf    a two-level chain (origin.test)
+#   deep0 -> .. -> deep9 -> deepleaf   longer than CHAIN_MAX (10)
+#   forged                      issuer name "Test EC Intermediate" (the EC
+#                               intermediate's), signed by ec/evil's key
+#   ec-*, rsa-*                 the setup PKI's certificates
+chains() {
+	C=$D/chain
+	mkdir -p "$C"
+	export SAN="DNS:origin.test"
+	root "$C" p256 "Chain Root"
+	issue "$C" i1 p256 "/O=Rampart Test/CN=Chain Intermediate 1" "$C/root" v3_mid
+	issue "$C" i2 p256 "/O=Rampart Test/CN=Chain Intermediate 2" "$C/i1" v3_inter
+	issue "$C" leaf p256 "/O=Rampart Test/CN=origin.test" "$C/i2" v3_leaf
+	issue "$C" forged p256 "/O=Rampart Test/CN=forged.example.com" \
+		"$D/ec/evil/root" v3_leaf
+	mkdir -p "$C/deep"
+	root "$C/deep" p256 "Deep CA 0"
+	cp "$C/deep/root.pem" "$C/deep0.pem"
+	up=$C/deep/root
+	for k in 1 2 3 4 5 6 7 8 9; do
+		issue "$C" "deep$k" p256 "/O=Rampart Test/CN=Deep CA $k" "$up" v3_mid
+		up=$C/deep$k
+	done
+	issue "$C" deepleaf p256 "/O=Rampart Test/CN=deep.origin.test" "$up" v3_leaf
+	for f in ec/root ec/inter ec/leaf ec/ed25519 ec/evil/root rsa/root \
+		rsa/inter rsa/leaf; do
+		cp "$D/$f.pem" "$C/$(echo "$f" | tr / -).pem"
+	done
+	for f in "$C"/*.pem; do
+		n=${f%.pem}
+		openssl x509 -in "$f" -outform der -out "$n.der"
+		openssl x509 -in "$f" -pubkey -noout |
+			openssl pkey -pubin -outform der |
+			openssl dgst -sha256 -r | cut -c1-64 >"$n.spki"
+	done
+}
+
 cmd=$1
 D=$2
 # openssl.cnf names these; every command reads the whole file.
@@ -209,6 +266,7 @@ export CADIR="$D/ec/ca"
 export SAN="DNS:unused.example"
 case $cmd in
 setup) setup ;;
+chain) chains ;;
 respond) respond "$D" "$3" "$4" "$5" ;;
-*) echo "usage: $0 setup DIR | respond DIR REQ OUT SIGNER" >&2; exit 2 ;;
+*) echo "usage: $0 setup DIR | chain DIR | respond DIR REQ OUT SIGNER" >&2; exit 2 ;;
 esac
