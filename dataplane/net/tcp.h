@@ -58,6 +58,8 @@ struct tcp_params {
 	uint32_t fin_wait2_ms;
 	uint32_t syn_retries;
 	uint32_t data_retries;
+	uint32_t orphan_probes;         /* zero-window probes after the app
+					 * closed, then reset */
 	uint32_t challenge_acks_per_s;  /* RFC 5961 7 limit per lcore */
 	uint16_t ephemeral_lo;          /* active-open local ports */
 	uint16_t ephemeral_hi;

@@ -24,6 +24,7 @@ const struct tcp_params tcp_params_default = {
 	.fin_wait2_ms = 60000,
 	.syn_retries = 5,
 	.data_retries = 12,
+	.orphan_probes = 8,             /* Linux's tcp_orphan_retries 0 */
 	.challenge_acks_per_s = 1000,   /* Linux's tcp_challenge_ack_limit */
 	.ephemeral_lo = 32768,
 	.ephemeral_hi = 60999,

@@ -151,10 +151,22 @@ tcp_on_rtx(struct tcp_conn *c)
 	}
 	if (c->flags & TCPF_PERSIST) {
 		/* Zero window: ask again, backing off, never giving up
-		 * while the peer keeps answering (RFC 9293 3.8.6.1). */
+		 * while the peer keeps answering (RFC 9293 3.8.6.1) -- as
+		 * long as the application still wants the connection. Once
+		 * it closed, a peer that never opens its window would hold
+		 * the connection and its queued data forever (a slow-read
+		 * attack): after orphan_probes it is reset, as Linux does
+		 * with orphaned sockets. */
+		if ((c->flags & TCPF_FIN_QUEUED) &&
+		    c->retries >= p->orphan_probes) {
+			dpc_inc(&nl->cnt, DPC_tcp_timeouts);
+			tcp_send_rst_conn(c);
+			tcp_conn_drop(c, -ETIMEDOUT);
+			return;
+		}
 		dpc_inc(&nl->cnt, DPC_tcp_zero_window_probes);
 		tcp_send_probe(c);
-		if (c->retries < 16)
+		if (c->retries < 16 || (c->flags & TCPF_FIN_QUEUED))
 			c->retries++;
 		tcp_arm_rtx(c);
 		return;

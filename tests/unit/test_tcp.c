@@ -689,6 +689,45 @@ test_fast_retransmit(void **state)
 	assert_int_equal(t_cnt(env, DPC_tcp_fast_retransmits), 1);
 }
 
+/* A peer that keeps its window shut after the application closed would
+ * hold the connection and its queued data for ever: after the orphan
+ * probe limit the connection is reset. */
+static void
+test_orphan_zero_window_reset(void **state)
+{
+	struct t_env *env = *state;
+	uint32_t iss = handshake(env, false);
+	uint8_t data[3000] = { 0 };
+	struct seg s[8];
+	unsigned int probes = 0, rounds, n, i;
+	bool reset = false;
+
+	peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1, iss + 1, 0, NULL, NULL,
+		  0);
+	assert_int_equal(tcp_send(app.conn, data, sizeof(data)), 3000);
+	tcp_close(app.conn);
+	for (rounds = 0; rounds < 64 && !reset; rounds++) {
+		advance(env, 10000);
+		while (!reset && (n = out(env, s, 8)) > 0) {
+			for (i = 0; i < n; i++) {
+				if (s[i].flags & RTE_TCP_RST_FLAG) {
+					reset = true;
+					break;
+				}
+				assert_int_equal(s[i].plen, 0);
+				probes++;
+				/* Answered, the window still shut. */
+				peer_send(env, RTE_TCP_ACK_FLAG, PEER_ISS + 1,
+					  iss + 1, 0, NULL, NULL, 0);
+			}
+		}
+	}
+	assert_true(reset);
+	assert_int_equal(probes, tcp_params_default.orphan_probes);
+	assert_int_equal(t_cnt(env, DPC_tcp_timeouts), 1);
+	assert_int_equal(tcp_nb_conns(&env->nl), 0);
+}
+
 static void
 test_zero_window_probe(void **state)
 {
@@ -1621,6 +1660,7 @@ main(void)
 		T(test_gives_up_after_retries),
 		T(test_fast_retransmit),
 		T(test_zero_window_probe),
+		T(test_orphan_zero_window_reset),
 		T(test_receive_window_and_update),
 		T(test_rst_and_challenge_ack),
 		T(test_paws),
