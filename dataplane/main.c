@@ -233,6 +233,7 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			pxp.header_timeout_ms = dp->opt.http_header_timeout_ms;
 			pxp.keepalive_timeout_ms =
 				dp->opt.http_keepalive_timeout_ms;
+			pxp.nb_workers = dp->nb_workers;
 			w->px = px_lcore_start(&w->net, &pxp, &dp->live, i,
 					       &rc);
 		}

@@ -487,6 +487,8 @@ static const struct dist_field origin_fields[] = {
 	  .min = 100, .max = 600000 },
 	{ .key = "response_timeout_ms", .kind = DK_INT, .def = "30000",
 	  .min = 100, .max = 600000 },
+	{ .key = "max_connections", .kind = DK_INT, .def = "0",
+	  .min = 0, .max = 100000 },
 	{ 0 }
 };
 

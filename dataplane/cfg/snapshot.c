@@ -928,8 +928,9 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 	if (ts != NULL) {
 		og->trust_store = find_store(at->s, ts);
 		if (og->trust_store == NULL)
-			return at_fail(&vat, "trust_store", err, errlen, "no "
-				       "trust store \"%s\" was pushed", ts);
+			return at_fail(&vat, "trust_store", err, errlen, "names "
+				       "trust store \"%s\", which is not in "
+				       "the transaction; create it first", ts);
 	}
 
 	if (get_bool(at, o, "forward_host", false, &og->forward_host, err,
@@ -942,6 +943,10 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 		    CFG_TIMEOUT_MAX_MS, &n, err, errlen) != 0)
 		return -EINVAL;
 	og->response_timeout_ms = (uint32_t)n;
+	if (get_int(at, o, "max_connections", 0, 0, CFG_MAX_CONNS_MAX, &n, err,
+		    errlen) != 0)
+		return -EINVAL;
+	og->max_connections = (uint32_t)n;
 	return origin_resolved(at, og, json_object_get(o, "resolved"), err,
 			       errlen);
 }

@@ -78,6 +78,7 @@ enum cfg_viewer_policy {
 #define CFG_BEHAVIORS_MAX   64
 #define CFG_PATTERN_MAX     255
 #define CFG_RESOLVED_MAX    8           /* origin addresses pushed */
+#define CFG_MAX_CONNS_MAX   100000      /* origins[].max_connections */
 
 struct cfg_origin {
 	char *id;
@@ -98,6 +99,7 @@ struct cfg_origin {
 	bool forward_host;
 	uint32_t connect_timeout_ms;
 	uint32_t response_timeout_ms;
+	uint32_t max_connections;       /* per dataplane; 0: no limit */
 	/* The addresses the control plane resolved domain to (the optional
 	 * "resolved" member, docs/CONTROL.md "Origin addresses"), so no
 	 * worker ever does DNS. Only meaningful without has_address (which

@@ -43,6 +43,8 @@ struct px_params {
 	uint32_t origin_idle_ms;        /* idle pooled origin connection */
 	uint32_t origin_idle_max;       /* pooled connections per origin */
 	uint32_t log_ring;              /* access-log records (power of 2) */
+	uint32_t nb_workers;            /* origins' max_connections is
+					 * shared out among them */
 };
 
 extern const struct px_params px_params_default;

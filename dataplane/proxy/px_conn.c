@@ -124,6 +124,37 @@ head_copy(char *buf, uint32_t *len, uint8_t *crlf, const uint8_t *p,
 	return k;
 }
 
+/* ---------------------------------------------------------------- queue */
+
+static void
+queue_remove(struct px_conn *pc)
+{
+	if (pc->qprev == NULL)
+		return;
+	pc->qprev->qnext = pc->qnext;
+	pc->qnext->qprev = pc->qprev;
+	pc->qnext = pc->qprev = NULL;
+}
+
+/* Wait for the origin's connection limit, first come first served; the
+ * wait counts against the connect timeout from the first refusal. */
+static void
+queue_append(struct px_conn *pc)
+{
+	struct px_conn *q = &pc->pl->queue;
+
+	if (pc->state != PX_S_QUEUED) {
+		pc->state = PX_S_QUEUED;
+		pc->deadline = now(pc) + (uint64_t)pc->origin->connect_timeout_ms *
+					 pc->pl->ms_tsc;
+		dpc_inc(cnt(pc), DPC_px_origin_queued);
+	}
+	pc->qprev = q->qprev;
+	pc->qnext = q;
+	q->qprev->qnext = pc;
+	q->qprev = pc;
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 static void
@@ -131,6 +162,7 @@ request_reset(struct px_conn *pc)
 {
 	struct px_lcore *pl = pc->pl;
 
+	queue_remove(pc);
 	if (pc->oc != NULL)
 		px_origin_put(pc, PX_PUT_ABORT);
 	if (pc->snap != NULL) {
@@ -510,6 +542,10 @@ start_origin(struct px_conn *pc)
 	int rc;
 
 	rc = px_origin_get(pc, origin_addr(o), pc->origin_port, &reused);
+	if (rc == -EAGAIN) {
+		queue_append(pc);
+		return 0;
+	}
 	if (rc != 0) {
 		dpc_inc(cnt(pc), DPC_px_origin_errors_refused);
 		return edge(pc, 502, "cannot open a connection to the origin",
@@ -682,11 +718,20 @@ read_response_head(struct px_conn *pc)
 	}
 }
 
+/* A body moving either way is cut when neither side makes progress for
+ * the origin's response timeout (timeout() tells which side stalled). */
+static void
+body_deadline(struct px_conn *pc)
+{
+	pc->deadline = now(pc) + (uint64_t)pc->origin->response_timeout_ms *
+				 pc->pl->ms_tsc;
+}
+
 static int
 forward_step(struct px_conn *pc)
 {
 	struct px_transport *ot = pc->oc->t;
-	uint64_t up_bytes = 0;
+	uint64_t up_bytes = 0, moved;
 	int n, rc;
 
 	if (pc->out_off < pc->out_len) {
@@ -696,6 +741,7 @@ forward_step(struct px_conn *pc)
 			return origin_error(pc, -ECONNRESET);
 		pc->out_off += (uint32_t)n;
 		dpc_add(cnt(pc), DPC_px_bytes_up, (uint64_t)n);
+		up_bytes += (uint64_t)n;
 	}
 	if (pc->out_off == pc->out_len && !pc->up.done) {
 		if (pc->expect_continue &&
@@ -711,8 +757,10 @@ forward_step(struct px_conn *pc)
 			if (pc->cont_off < sizeof(continue_100) - 1)
 				goto response;
 		}
-		rc = pump(&pc->up, pc->t, false, ot, &up_bytes);
-		dpc_add(cnt(pc), DPC_px_bytes_up, up_bytes);
+		moved = 0;
+		rc = pump(&pc->up, pc->t, false, ot, &moved);
+		dpc_add(cnt(pc), DPC_px_bytes_up, moved);
+		up_bytes += moved;
 		if (rc == PUMP_BAD) {
 			/* The origin has part of a body: it goes. */
 			px_origin_put(pc, PX_PUT_ABORT);
@@ -726,6 +774,8 @@ forward_step(struct px_conn *pc)
 		if (rc == PUMP_SEND)
 			return origin_error(pc, -ECONNRESET);
 	}
+	if (!pc->resp_deadline && (up_bytes > 0 || pc->deadline == 0))
+		body_deadline(pc);
 response:
 	if (pc->out_off == pc->out_len && pc->up.done && !pc->resp_deadline) {
 		pc->resp_deadline = true;
@@ -744,11 +794,16 @@ response_step(struct px_conn *pc)
 	int rc;
 
 	rc = flush_rb(pc);
-	if (rc <= 0)
+	if (rc <= 0) {
+		if (rc == 0 && pc->deadline == 0)
+			body_deadline(pc);
 		return rc;
+	}
 	rc = pump(&pc->down, ot, pc->oc->failed, pc->t, &down);
 	pc->log.bytes_out += down;
 	dpc_add(cnt(pc), DPC_px_bytes_down, down);
+	if (down > 0 || pc->deadline == 0)
+		body_deadline(pc);
 	switch (rc) {
 	case PUMP_DONE:
 		return request_done(pc);
@@ -1193,9 +1248,32 @@ static const struct tcp_ops viewer_tcp_ops = {
 
 /* ---------------------------------------------------------------- lcore */
 
+/* Requests waiting for the connection limit try again once an origin
+ * connection closed or went back to the pool; one still refused goes
+ * back to the tail, behind those queued after it only for other
+ * servers. */
+static void
+queue_run(struct px_lcore *pl)
+{
+	struct px_conn *q = &pl->queue, *pc, *last = q->qprev;
+	bool end = q->qnext == q || !pl->qwake;
+	int rc;
+
+	pl->qwake = false;
+	while (!end) {
+		pc = q->qnext;
+		end = pc == last;
+		queue_remove(pc);
+		rc = start_origin(pc);  /* -1: pc released */
+		if (rc > 0 || (rc == 0 && pc->state != PX_S_QUEUED))
+			drive(pc);
+	}
+}
+
 static void
 timeout(struct px_conn *pc)
 {
+	const uint8_t *p;
 	int rc;
 
 	switch (pc->state) {
@@ -1217,10 +1295,41 @@ timeout(struct px_conn *pc)
 		dpc_inc(cnt(pc), DPC_px_origin_errors_timeout);
 		rc = edge(pc, 504, "origin connect timeout", NULL, 0, false);
 		break;
+	case PX_S_QUEUED:
+		queue_remove(pc);
+		dpc_inc(cnt(pc), DPC_px_origin_errors_limit);
+		rc = edge(pc, 503, "the origin's connection limit is reached",
+			  NULL, 0, false);
+		break;
 	case PX_S_FORWARD:
+		if (!pc->up.done && pc->out_off == pc->out_len &&
+		    pc->t->ops->peek(pc->t, &p) == 0) {
+			/* The viewer stopped sending its body: the origin
+			 * has part of it and goes (edge aborts it). */
+			dpc_inc(cnt(pc), DPC_http_body_timeouts);
+			rc = edge(pc, 408, "request body not received in time",
+				  NULL, 0, true);
+			break;
+		}
 		dpc_inc(cnt(pc), DPC_px_origin_errors_timeout);
 		rc = edge(pc, 504, "origin response timeout", NULL, 0, false);
 		break;
+	case PX_S_RESPONSE:
+		/* Part of the response is out: only a reset tells the
+		 * viewer the body is cut. */
+		if (pc->oc->t->ops->peek(pc->oc->t, &p) == 0) {
+			dpc_inc(cnt(pc), DPC_px_origin_errors_timeout);
+			pc->log.reason = "the origin stalled in the response "
+					 "body";
+		} else {
+			dpc_inc(cnt(pc), DPC_http_send_timeouts);
+			pc->log.reason = "the viewer stopped reading the "
+					 "response";
+		}
+		count_status(pc, pc->log.status);
+		log_push(pc);
+		conn_close(pc, true);
+		return;
 	default:
 		pc->deadline = 0;
 		return;
@@ -1245,6 +1354,7 @@ px_lcore_poll(struct px_lcore *pl)
 		timeout(pc);
 	}
 	px_origin_sweep(pl);
+	queue_run(pl);
 }
 
 struct px_log_ring *
@@ -1273,13 +1383,20 @@ px_lcore_start(struct net_lcore *nl, const struct px_params *p,
 	pl->keepalive_tsc = pl->ms_tsc * p->keepalive_timeout_ms;
 	pl->origin_idle_tsc = pl->ms_tsc * p->origin_idle_ms;
 	pl->max_bufs = PX_MAX_BUFS;
+	pl->queue.qnext = pl->queue.qprev = &pl->queue;
 	pl->nb_conns = tcp_max_conns(nl);
 	pl->nb_oconns = pl->nb_conns;
 	pl->conns = calloc(pl->nb_conns, sizeof(*pl->conns));
 	pl->oconns = calloc(pl->nb_oconns, sizeof(*pl->oconns));
+	pl->limits = calloc(pl->nb_oconns, sizeof(*pl->limits));
 	pl->otls = tls_origin_lcore_new();
-	if (pl->conns == NULL || pl->oconns == NULL || pl->otls == NULL)
+	if (pl->conns == NULL || pl->oconns == NULL || pl->limits == NULL ||
+	    pl->otls == NULL)
 		goto fail_arrays;
+	for (i = pl->nb_oconns; i-- > 0;) {
+		pl->limits[i].next = pl->limit_free;
+		pl->limit_free = &pl->limits[i];
+	}
 	for (i = pl->nb_conns; i-- > 0;) {
 		pl->conns[i].pl = pl;
 		pl->conns[i].next = pl->free;
@@ -1304,6 +1421,7 @@ fail_log:
 	px_log_ring_fini(&pl->log);
 fail_arrays:
 	tls_origin_lcore_free(pl->otls);
+	free(pl->limits);
 	free(pl->oconns);
 	free(pl->conns);
 	free(pl);
@@ -1341,6 +1459,7 @@ px_lcore_stop(struct px_lcore *pl)
 	}
 	px_log_ring_fini(&pl->log);
 	tls_origin_lcore_free(pl->otls);
+	free(pl->limits);
 	free(pl->oconns);
 	free(pl->conns);
 	free(pl);

@@ -28,6 +28,8 @@
 #define PX_SWEEP         64
 #define PX_POOL_BUCKETS  64
 #define PX_POOL_PER_MAX  64
+/* Hash chains of the per-lcore connection counts per origin server. */
+#define PX_LIMIT_HASH    1024
 
 /* The plain-TCP transport: a tcp_conn and the mbufs it delivered that the
  * engine has not consumed yet (their bytes are still in the window). */
@@ -62,6 +64,8 @@ enum px_state {
 	PX_S_FREE,
 	PX_S_IDLE,              /* between requests, nothing received */
 	PX_S_HEAD,              /* part of a request head received */
+	PX_S_QUEUED,            /* the origin's connection limit is
+				 * reached: waiting for a free one */
 	PX_S_CONNECT,           /* waiting for the origin connection */
 	PX_S_FORWARD,           /* request to origin, waiting for its head */
 	PX_S_RESPONSE,          /* response head and body to the viewer */
@@ -94,6 +98,7 @@ struct px_oconn {
 	uint16_t port;
 	uint8_t state;
 	bool failed;                    /* reset/refused/closed early */
+	bool counted;                   /* in pl->limits */
 	uint8_t tls_fail;               /* enum tls_origin_fail, err -EPROTO */
 	int err;
 };
@@ -103,6 +108,7 @@ struct px_conn {
 	struct px_tcp vt;               /* the plain-TCP viewer transport */
 	struct px_transport *t;         /* the viewer's transport */
 	struct px_conn *next;           /* free list */
+	struct px_conn *qnext, *qprev;  /* PX_S_QUEUED: the lcore's queue */
 	struct px_viewer viewer;
 	uint8_t state;
 	bool close_after;               /* close the viewer after this answer */
@@ -157,6 +163,16 @@ struct px_pool_bucket {
 	struct px_oconn *idle[PX_POOL_PER_MAX];
 };
 
+/* Connections of one lcore to one origin server, open or opening. One
+ * per server with connections: never more than the origin connection
+ * objects, so the array sized like them cannot run out. */
+struct px_olimit {
+	struct px_olimit *next;         /* hash chain, or free list */
+	rte_be32_t addr;
+	uint16_t port;
+	uint32_t n;
+};
+
 struct px_lcore {
 	struct net_lcore *nl;
 	struct cfg_live *live;
@@ -176,6 +192,11 @@ struct px_lcore {
 	struct px_oconn *ofree;
 	uint32_t nb_oconns;
 	uint32_t osweep;
+	struct px_conn queue;           /* sentinel: requests in PX_S_QUEUED */
+	bool qwake;                     /* a connection freed: run the queue */
+	struct px_olimit *limits;       /* [nb_oconns] */
+	struct px_olimit *limit_free;
+	struct px_olimit *limit_hash[PX_LIMIT_HASH];
 
 	struct px_buf *bufs;            /* free head buffers */
 	uint32_t nb_bufs;               /* allocated, free or not */
@@ -199,6 +220,8 @@ void px_tcp_attach(struct px_tcp *io, struct tcp_conn *c);
  * one (over TLS when pc->origin_tls). 0 or -errno. */
 int px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 		  bool *reused);
+/* -EAGAIN from px_origin_get: pc->origin's max_connections reached on
+ * this lcore and nothing pooled to reuse. */
 enum px_put {
 	PX_PUT_POOL,            /* keep it for another request if it can be */
 	PX_PUT_CLOSE,           /* FIN */

@@ -33,11 +33,72 @@ bucket_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port,
 	return spare;
 }
 
+/* ---------------------------------------------------------------- limits */
+
+static struct px_olimit **
+limit_head(struct px_lcore *pl, rte_be32_t addr, uint16_t port)
+{
+	uint32_t h = (uint32_t)addr * 2654435761u ^ (uint32_t)port * 40503u;
+
+	return &pl->limit_hash[(h ^ h >> 16) & (PX_LIMIT_HASH - 1)];
+}
+
+static struct px_olimit *
+limit_find(struct px_lcore *pl, rte_be32_t addr, uint16_t port, bool make)
+{
+	struct px_olimit **head = limit_head(pl, addr, port), *l;
+
+	for (l = *head; l != NULL; l = l->next)
+		if (l->addr == addr && l->port == port)
+			return l;
+	if (!make || (l = pl->limit_free) == NULL)
+		return NULL;
+	pl->limit_free = l->next;
+	l->addr = addr;
+	l->port = port;
+	l->n = 0;
+	l->next = *head;
+	*head = l;
+	return l;
+}
+
+/* One connection fewer to l's server; the entry goes with the last. */
+static void
+limit_put(struct px_lcore *pl, struct px_olimit *l)
+{
+	struct px_olimit **pp = limit_head(pl, l->addr, l->port);
+
+	pl->qwake = true;
+	if (--l->n > 0)
+		return;
+	while (*pp != l)
+		pp = &(*pp)->next;
+	*pp = l->next;
+	l->next = pl->limit_free;
+	pl->limit_free = l;
+}
+
+/* This lcore's share of o's max_connections (0: no limit): the limit
+ * holds for the dataplane as a whole, with no state shared between
+ * workers, at the cost of rounding up. */
+static uint32_t
+limit_of(const struct px_lcore *pl, const struct cfg_origin *o)
+{
+	uint32_t w = pl->p.nb_workers > 0 ? pl->p.nb_workers : 1;
+
+	return o->max_connections == 0 ? 0 :
+	       (o->max_connections + w - 1) / w;
+}
+
 static void
 oc_free(struct px_oconn *oc)
 {
 	struct px_lcore *pl = oc->pl;
+	struct px_olimit *l;
 
+	if (oc->counted && (l = limit_find(pl, oc->addr, oc->port, false)) !=
+	    NULL)
+		limit_put(pl, l);
 	tcp_rxq_free(&oc->io.rx);
 	memset(oc, 0, sizeof(*oc));
 	oc->pl = pl;
@@ -256,13 +317,33 @@ pool_take(struct px_pool_bucket *b, const char *name)
 	return NULL;
 }
 
+/* At the limit, an idle connection to the same server kept for another
+ * name or TLS identity makes room: the oldest goes. */
+static bool
+evict_idle(struct px_lcore *pl, rte_be32_t addr, uint16_t port)
+{
+	struct px_pool_bucket *b;
+	unsigned int i;
+
+	for (i = 0; i < PX_POOL_BUCKETS; i++) {
+		b = &pl->pool[i];
+		if (b->n > 0 && b->addr == addr && b->port == port) {
+			idle_drop(b->idle[0], false);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 	      bool *reused)
 {
 	struct px_lcore *pl = pc->pl;
+	uint32_t limit = limit_of(pl, pc->origin);
 	uint64_t tls_id = 0;
 	struct px_pool_bucket *b;
+	struct px_olimit *l;
 	struct px_oconn *oc;
 	struct tcp_conn *c;
 
@@ -283,6 +364,10 @@ px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 		dpc_inc(&pl->nl->cnt, DPC_px_origin_reused);
 		return 0;
 	}
+	l = limit_find(pl, addr, port, false);
+	if (limit > 0 && l != NULL && l->n >= limit &&
+	    !evict_idle(pl, addr, port))
+		return -EAGAIN;
 	oc = pl->ofree;
 	if (oc == NULL)
 		return -ENOBUFS;
@@ -292,6 +377,15 @@ px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 	pl->ofree = oc->next;
 	px_tcp_attach(&oc->io, c);
 	oc->t = &oc->io.t;
+	oc->addr = addr;
+	oc->port = port;
+	/* Every connection is counted, limited or not, so a limit that
+	 * arrives with a new configuration sees the ones already open. */
+	l = limit_find(pl, addr, port, true);
+	if (l != NULL) {                /* always: one entry per connection */
+		l->n++;
+		oc->counted = true;
+	}
 	if (tls_id != 0) {
 		/* Nothing is sent until TCP is up (on_established). */
 		oc->tls = tls_origin_new(pl->otls, pc->snap, pc->dist,
@@ -306,8 +400,6 @@ px_origin_get(struct px_conn *pc, rte_be32_t addr, uint16_t port,
 		oc->tls_id = tls_id;
 	}
 	oc->next = NULL;
-	oc->addr = addr;
-	oc->port = port;
 	oc->state = PX_O_CONNECTING;
 	oc->owner = pc;
 	pc->oc = oc;
@@ -336,6 +428,7 @@ px_origin_put(struct px_conn *pc, enum px_put how)
 		    b->n < PX_POOL_PER_MAX) {
 			b->idle[b->n++] = oc;
 			oc->state = PX_O_IDLE;
+			pl->qwake = true;
 			oc->deadline = pl->nl->now + pl->origin_idle_tsc;
 			dpc_inc(&pl->nl->cnt, DPC_px_origin_idle);
 			return;

@@ -128,10 +128,14 @@
 	X(http_edge_5xx_other)  /* 501, 505 */ \
 	X(http_header_timeouts) /* head not complete in time: closed */ \
 	X(http_keepalive_timeouts) /* idle between requests: closed */ \
+	X(http_body_timeouts)   /* request body stalled: 408, closed */ \
+	X(http_send_timeouts)   /* viewer stopped reading a response: reset */ \
 	X(http_log_dropped)     /* access-log records lost: ring full */ \
 	X(px_origin_connects)   /* origin connections opened */ \
 	X(px_origin_reused)     /* requests on a pooled origin connection */ \
 	X(px_origin_retries)    /* pooled connection found closed: retried */ \
+	X(px_origin_queued)     /* waited for a connection (max_connections) */ \
+	X(px_origin_errors_limit) /* waited past the connect timeout: 503 */ \
 	X(px_origin_idle)       /* gauge: pooled idle origin connections */ \
 	X(px_origin_errors_refused) /* refused or no route: 502 */ \
 	X(px_origin_errors_timeout) /* connect or response timeout: 504 */ \

@@ -40,7 +40,8 @@ static const char example_json[] =
 	"      \"verify\": { \"mode\": \"strict\", \"pins\": [] },\n"
 	"      \"forward_host\": false,\n"
 	"      \"connect_timeout_ms\": 5000,\n"
-	"      \"response_timeout_ms\": 30000\n"
+	"      \"response_timeout_ms\": 30000,\n"
+	"      \"max_connections\": 0\n"
 	"    }\n"
 	"  ],\n"
 	"  \"behaviors\": [\n"
@@ -548,6 +549,31 @@ static const struct bad_case schema_cases[] = {
 	  .path = "$.origins[0].verify.pins[0]", .words = "is not an SPKI pin" },
 	{ .m = { { "origins/0/verify/pins", PIN_OK } }, .copies = 9,
 	  .path = "$.origins[0].verify.pins", .words = "has 9 items; at most 8" },
+	/* verify.trust_store: a name, and only with mode strict */
+	{ .m = { { "origins/0/verify/trust_store", "\"origin ca\"" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "\"origin ca\" is not a valid name" },
+	{ .m = { { "origins/0/verify/trust_store", "\"\"" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "is not a valid name" },
+	{ .m = { { "origins/0/verify/trust_store", "[\"partners\"]" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "expected a string, got an array" },
+	{ .m = { { "origins/0/verify/trust_store", "\"partners\"" },
+		 { "origins/0/verify/mode", "\"full\"" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "a trust store is only used with mode \"strict\", but "
+		   "mode is \"full\"" },
+	{ .m = { { "origins/0/verify/trust_store", "\"partners\"" },
+		 { "origins/0/verify/mode", "\"pinned\"" },
+		 { "origins/0/verify/pins", "[" PIN_OK "]" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "a trust store is only used with mode \"strict\", but "
+		   "mode is \"pinned\"" },
+	{ .m = { { "origins/1", "{\"id\":\"api\",\"domain\":\"api.example.com\","
+		   "\"verify\":{\"mode\":\"full\",\"trust_store\":\"partners\"}}" } },
+	  .path = "$.origins[1].verify.trust_store",
+	  .words = "a trust store is only used with mode \"strict\"" },
 	{ .m = { { "origins/0/forward_host", "\"no\"" } },
 	  .path = "$.origins[0].forward_host",
 	  .words = "expected a boolean, got a string" },
@@ -557,6 +583,12 @@ static const struct bad_case schema_cases[] = {
 	{ .m = { { "origins/0/response_timeout_ms", "1.5" } },
 	  .path = "$.origins[0].response_timeout_ms",
 	  .words = "expected an integer, got a number" },
+	{ .m = { { "origins/0/max_connections", "100001" } },
+	  .path = "$.origins[0].max_connections",
+	  .words = "100001 is out of range 0-100000" },
+	{ .m = { { "origins/0/max_connections", "-1" } },
+	  .path = "$.origins[0].max_connections",
+	  .words = "-1 is out of range 0-100000" },
 	/* behaviors */
 	{ .m = { { "behaviors", "{}" } },
 	  .path = "$.behaviors", .words = "expected an array, got an object" },
@@ -669,6 +701,15 @@ static const struct bad_case ref_cases[] = {
 	{ .m = { { "tls/mtls/trust_store", "\"nobody\"" } },
 	  .path = "$.tls.mtls.trust_store",
 	  .words = "trust store \"nobody\" does not exist" },
+	{ .m = { { "origins/0/verify/trust_store", "\"nobody\"" } },
+	  .path = "$.origins[0].verify.trust_store",
+	  .words = "trust store \"nobody\" does not exist" },
+	{ .m = { { "origins/1", "{\"id\":\"api\",\"domain\":\"api.example.com\","
+		   "\"verify\":{\"trust_store\":\"partners\"}}" },
+		 { "origins/2", "{\"id\":\"img\",\"domain\":\"img.example.com\","
+		   "\"verify\":{\"trust_store\":\"origin-ca\"}}" } },
+	  .path = "$.origins[2].verify.trust_store",
+	  .words = "trust store \"origin-ca\" does not exist" },
 	{ .m = { { "aliases/1", "\"Taken.example.com\"" } },
 	  .path = "$.aliases[1]",
 	  .words = "\"taken.example.com\" already belongs to distribution \"other\"" },
@@ -760,6 +801,50 @@ test_san_coverage(void **state)
 	}
 }
 
+/* An origin's verify.trust_store with mode strict (the default) is kept
+ * as given, is checked against the stores that exist only when someone
+ * can be asked, and survives a second validation. */
+static void
+test_origin_trust_store(void **state)
+{
+	json_t *in = load(example_json), *out, *again, *v;
+	char err[512];
+
+	(void)state;
+	mutate(in, "origins/0/verify/trust_store", json_string("partners"));
+	mutate(in, "origins/1", load("{\"id\":\"api\",\"domain\":"
+				     "\"api.example.com\",\"verify\":"
+				     "{\"trust_store\":\"partners\"}}"));
+	out = dist_validate(in, &refs, err, sizeof(err));
+	if (out == NULL)
+		fail_msg("strict origin with a trust store refused: %s", err);
+	v = json_object_get(json_array_get(json_object_get(out, "origins"), 0),
+			    "verify");
+	assert_string_equal(json_string_value(json_object_get(v, "mode")),
+			    "strict");
+	assert_string_equal(json_string_value(json_object_get(v,
+			    "trust_store")), "partners");
+	/* Filled in around it: the default mode, no pins. */
+	v = load("{\"mode\":\"strict\",\"pins\":[],\"trust_store\":\"partners\"}");
+	assert_true(json_equal(json_object_get(json_array_get(json_object_get(
+			out, "origins"), 1), "verify"), v));
+	json_decref(v);
+	again = dist_validate(out, &refs, err, sizeof(err));
+	if (again == NULL)
+		fail_msg("normalised form refused: %s", err);
+	assert_true(json_equal(out, again));
+	json_decref(again);
+	json_decref(out);
+
+	/* Not pushed yet is fine when nobody can be asked. */
+	mutate(in, "origins/0/verify/trust_store", json_string("later"));
+	out = dist_validate(in, NULL, err, sizeof(err));
+	if (out == NULL)
+		fail_msg("refused without refs: %s", err);
+	json_decref(out);
+	json_decref(in);
+}
+
 /* ---- normalised form ---- */
 
 static const char minimal_json[] =
@@ -783,7 +868,7 @@ static const char minimal_normalised[] =
 	"\"tls_protocols\": [\"TLSv1.2\", \"TLSv1.3\"], "
 	"\"verify\": {\"mode\": \"strict\", \"pins\": []}, "
 	"\"forward_host\": false, \"connect_timeout_ms\": 5000, "
-	"\"response_timeout_ms\": 30000}], "
+	"\"response_timeout_ms\": 30000, \"max_connections\": 0}], "
 	"\"behaviors\": [], "
 	"\"default_behavior\": {\"origin\": \"web\", "
 	"\"viewer_protocol_policy\": \"redirect-to-https\"}, "
@@ -929,6 +1014,7 @@ main(void)
 		cmocka_unit_test(test_reference_errors),
 		cmocka_unit_test(test_own_alias_and_address),
 		cmocka_unit_test(test_san_coverage),
+		cmocka_unit_test(test_origin_trust_store),
 		cmocka_unit_test(test_defaults_filled),
 		cmocka_unit_test(test_behavior_defaults),
 		cmocka_unit_test(test_idempotent),
