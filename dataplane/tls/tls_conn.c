@@ -14,15 +14,6 @@
 #include "http/route.h"
 #include "tls_ctx.h"
 
-/* Bytes a record adds to its plaintext, at most, over every suite we
- * allow: header 5, CBC IV 16, MAC 48 and padding 16, or the AEAD tag 16
- * and TLS 1.3's inner type byte; rounded up. */
-#define TLS_REC_OVERHEAD 128
-/* Staging room a data record may not use: kept for what wolfSSL writes
- * on its own after the handshake (a KeyUpdate answer, an alert,
- * close_notify), so those are staged too instead of left in wolfSSL. */
-#define TLS_TX_RESERVE   256
-
 /* Alert descriptions (RFC 8446 6) the peek sends itself. */
 #define ALERT_HANDSHAKE_FAILURE   40
 #define ALERT_UNRECOGNIZED_NAME   112
@@ -144,56 +135,25 @@ io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	return (int)n;
 }
 
-/*
- * TCP copies into its send queue. During the handshake a full queue is
- * WANT_WRITE and the `writable` callback resumes wolfSSL, which keeps the
- * unsent rest. Once the HTTP engine has the connection, what TCP does not
- * take is staged in tc->tx instead: wolfSSL_write that returned WANT_WRITE
- * would have to be called again with the same bytes, which the engine does
- * not promise (it may offer more, or other bytes first). t_send sizes
- * every record so that it fits the queue plus the staging room; a short
- * tcp_send has armed `writable`, which flushes tc->tx.
- */
+/* TCP copies into its send queue; what it does not take is wolfSSL's to
+ * keep during the handshake and staged afterwards (tls_wire.c). */
 static int
 io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
-	struct tls_conn *tc = ctx;
-	int n = 0, k;
-
 	(void)ssl;
-	if (sz <= 0)
-		return 0;
-	if (tc->tx_len == 0) {          /* nothing may overtake tc->tx */
-		n = tcp_send(tc->tcp, buf, (size_t)sz);
-		if (n < 0)
-			return WOLFSSL_CBIO_ERR_CONN_RST;
-		if (n == sz || tc->state != TLS_S_PROXY)
-			return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
-	}
-	k = sz - n;
-	if (k > TLS_TX_STAGE - tc->tx_len)
-		k = TLS_TX_STAGE - tc->tx_len;
-	memcpy(tc->tx + tc->tx_len, buf + n, (size_t)k);
-	tc->tx_len = (uint16_t)(tc->tx_len + k);
-	n += k;
-	return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+	return tls_wire_io_send(&((struct tls_conn *)ctx)->w, buf, sz);
 }
 
-/* Push tc->tx into the TCP send queue: 1 when it is empty, 0 when bytes
- * wait (`writable` follows), -errno when the connection is going. */
 static int
-tx_flush(struct tls_conn *tc)
+raw_send(void *arg, const void *p, size_t n)
 {
-	int n;
+	return tcp_send(((struct tls_conn *)arg)->tcp, p, n);
+}
 
-	if (tc->tx_len == 0)
-		return 1;
-	n = tcp_send(tc->tcp, tc->tx, tc->tx_len);
-	if (n < 0)
-		return n;
-	memmove(tc->tx, tc->tx + n, (size_t)(tc->tx_len - n));
-	tc->tx_len = (uint16_t)(tc->tx_len - n);
-	return tc->tx_len == 0 ? 1 : 0;
+static uint32_t
+raw_space(void *arg)
+{
+	return tcp_send_space(((struct tls_conn *)arg)->tcp);
 }
 
 void
@@ -257,16 +217,6 @@ ssl_release(struct tls_conn *tc)
 }
 
 static void
-plain_put(struct tls_conn *tc)
-{
-	if (tc->plain == NULL)
-		return;
-	tls_plain_put(&tc->tl->plain_free, tc->plain);
-	tc->plain = NULL;
-	tc->plain_off = tc->plain_len = 0;
-}
-
-static void
 conn_release(struct tls_conn *tc)
 {
 	struct tls_lcore *tl = tc->tl;
@@ -275,7 +225,7 @@ conn_release(struct tls_conn *tc)
 	set_state(tc, TLS_S_FREE);
 	ssl_release(tc);
 	tcp_rxq_free(&tc->rx);
-	plain_put(tc);
+	tls_wire_plain_put(&tc->w);
 	free(tc->subject);
 	if (tc->tcp != NULL)
 		tcp_set_user(tc->tcp, NULL);
@@ -295,8 +245,8 @@ conn_finish(struct tls_conn *tc)
 	fifo_remove(tc);
 	set_state(tc, TLS_S_CLOSING);
 	ssl_release(tc);
-	plain_put(tc);
-	if (tx_flush(tc) == 0) {
+	tls_wire_plain_put(&tc->w);
+	if (tls_wire_flush(&tc->w) == 0) {
 		tc->fin_after_tx = true;
 		return;
 	}
@@ -538,52 +488,26 @@ handshake_step(struct tls_conn *tc)
 
 /* ---------------------------------------------------------------- transport */
 
-/*
- * The HTTP engine's byte stream over an established session (px.h, struct
- * px_transport). Reading: wolfSSL_read decrypts one record's worth into a
- * plaintext buffer only when the engine has consumed the previous one, so
- * a viewer the engine is not reading from fills wolfSSL's input, then our
- * receive queue, then its TCP window: back-pressure as over plain TCP.
- * The buffer comes from a per-lcore free list and goes back as soon as it
- * is empty, so an idle keep-alive connection holds none.
- */
+/* The HTTP engine's byte stream over an established session (px.h,
+ * struct px_transport), through tls_wire.c. */
 static struct tls_conn *
-tc_of(struct px_transport *t)
+tc_of(const struct px_transport *t)
 {
-	return (struct tls_conn *)((char *)t - offsetof(struct tls_conn, t));
+	return (struct tls_conn *)((char *)(uintptr_t)t -
+				   offsetof(struct tls_conn, t));
 }
 
 static size_t
 t_peek(struct px_transport *t, const uint8_t **data)
 {
 	struct tls_conn *tc = tc_of(t);
-	int n, err;
+	ssize_t n;
 
-	if (tc->plain_off < tc->plain_len) {
-		*data = tc->plain->data + tc->plain_off;
-		return (size_t)(tc->plain_len - tc->plain_off);
-	}
-	if (tc->ssl == NULL || t->peer_closed)
+	if (t->peer_closed && tc->w.plain_off == tc->w.plain_len)
 		return 0;
-	if (tc->plain == NULL)
-		tc->plain = tls_plain_get(&tc->tl->plain_free);
-	if (tc->plain == NULL) {
-		/* No memory for the plaintext: end the stream rather than
-		 * stall it (the engine closes the connection). */
-		t->peer_closed = true;
-		return 0;
-	}
-	n = wolfSSL_read(tc->ssl, tc->plain->data, TLS_PLAIN_SIZE);
-	if (n > 0) {
-		tc->plain_off = 0;
-		tc->plain_len = (uint16_t)n;
-		*data = tc->plain->data;
+	n = tls_wire_peek(&tc->w, tc->ssl, data);
+	if (n >= 0)
 		return (size_t)n;
-	}
-	plain_put(tc);
-	err = wolfSSL_get_error(tc->ssl, n);
-	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
-		return 0;
 	/* close_notify, the TCP FIN, a renegotiation attempt or a bad
 	 * record: the viewer's byte stream ends here. */
 	if (tc->reneg_refused && !tc->reneg_counted) {
@@ -597,59 +521,23 @@ t_peek(struct px_transport *t, const uint8_t **data)
 static void
 t_consume(struct px_transport *t, size_t n)
 {
-	struct tls_conn *tc = tc_of(t);
-
-	tc->plain_off = (uint16_t)(tc->plain_off + n);
-	if (tc->plain_off >= tc->plain_len)
-		plain_put(tc);
+	tls_wire_consume(&tc_of(t)->w, n);
 }
 
-/*
- * Encrypt as much of data as one record that fits the TCP send queue plus
- * the staging room (less TLS_TX_RESERVE) carries, so wolfSSL_write never
- * meets WANT_WRITE (io_send). With the queue full the record goes to
- * tc->tx whole, and the short tcp_send inside io_send arms `writable`.
- */
 static int
 t_send(struct px_transport *t, const void *data, size_t len)
 {
 	struct tls_conn *tc = tc_of(t);
-	size_t room;
-	int n, rc;
 
-	if (tc->ssl == NULL)
-		return -ENOTCONN;
-	rc = tx_flush(tc);
-	if (rc <= 0)
-		return rc;              /* 0: staged bytes first */
-	if (len == 0)
-		return 0;
-	room = (size_t)tcp_send_space(tc->tcp) + TLS_TX_STAGE -
-	       TLS_TX_RESERVE - TLS_REC_OVERHEAD;
-	if (len > room)
-		len = room;
-	if (len > tc->max_frag)
-		len = tc->max_frag;
-	n = wolfSSL_write(tc->ssl, data, (int)len);
-	if (n > 0)
-		return n;
-	/* A fatal error, or WANT_WRITE despite the sizing (wolfSSL would
-	 * want these very bytes again): either way the stream cannot go
-	 * on. */
-	return -EPIPE;
+	return tls_wire_send(&tc->w, tc->ssl, data, len);
 }
 
 static uint32_t
 t_send_space(const struct px_transport *t)
 {
-	const struct tls_conn *tc = (const struct tls_conn *)
-		((const char *)t - offsetof(struct tls_conn, t));
-	uint32_t space;
+	const struct tls_conn *tc = tc_of(t);
 
-	if (tc->ssl == NULL || tc->tx_len > 0)
-		return 0;
-	space = tcp_send_space(tc->tcp);
-	return space > TLS_REC_OVERHEAD ? space - TLS_REC_OVERHEAD : 0;
+	return tls_wire_send_space(&tc->w, tc->ssl);
 }
 
 /* The engine is done: close_notify, then the FIN after it. */
@@ -733,11 +621,7 @@ proxy_open(struct tls_conn *tc)
 	struct px_viewer v;
 	rte_be32_t laddr, raddr;
 	uint16_t lport, rport;
-	int max;
-
-	max = wolfSSL_GetMaxOutputSize(tc->ssl);
-	tc->max_frag = max > 0 && max < TLS_PLAIN_SIZE ? (uint16_t)max :
-							 TLS_PLAIN_SIZE;
+	tls_wire_established(&tc->w, tc->ssl);
 	keep_subject(tc);
 	tcp_endpoints(tc->tcp, &laddr, &lport, &raddr, &rport);
 	memset(&v, 0, sizeof(v));
@@ -814,6 +698,10 @@ on_established(struct tcp_conn *c)
 	memset(tc, 0, sizeof(*tc));
 	tc->tl = tl;
 	tc->tcp = c;
+	tc->w.raw_send = raw_send;
+	tc->w.raw_space = raw_space;
+	tc->w.raw_arg = tc;
+	tc->w.plain_free = &tl->plain_free;
 	tc->state = TLS_S_HELLO;
 	tl->nb_handshaking++;
 	fifo_append(tc);
@@ -861,7 +749,7 @@ on_writable(struct tcp_conn *c)
 
 	if (tc == NULL)
 		return;
-	if (tx_flush(tc) == 0)
+	if (tls_wire_flush(&tc->w) == 0)
 		return;                 /* still staged: `writable` again */
 	switch (tc->state) {
 	case TLS_S_PROXY:
@@ -994,8 +882,8 @@ tls_lcore_stop(struct tls_lcore *tl)
 		cfg_snapshot_put(tc->snap);
 		tc->snap = NULL;
 		tcp_rxq_free(&tc->rx);
-		free(tc->plain);
-		tc->plain = NULL;
+		free(tc->w.plain);
+		tc->w.plain = NULL;
 		free(tc->subject);
 		tc->subject = NULL;
 	}

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 
@@ -35,16 +36,62 @@ enum tls_state {
 };
 
 /* Ciphertext the TCP send queue did not take, kept for `writable`: a
- * record t_send sizes to the queue's room plus this (less a reserve for
- * wolfSSL's own messages) always fits; see io_send in tls_conn.c. */
+ * record tls_wire_send sizes to the queue's room plus this (less a
+ * reserve for wolfSSL's own messages) always fits; see tls_wire.c. */
 #define TLS_TX_STAGE    1024
 /* Decrypted bytes the HTTP engine has not consumed: one record's worth. */
 #define TLS_PLAIN_SIZE  16384
+/* Bytes a record adds to its plaintext, at most, over every suite we
+ * allow: header 5, CBC IV 16, MAC 48 and padding 16, or the AEAD tag 16
+ * and TLS 1.3's inner type byte; rounded up. */
+#define TLS_REC_OVERHEAD 128
+/* Staging room a data record may not use: kept for what wolfSSL writes
+ * on its own after the handshake (a KeyUpdate answer, an alert,
+ * close_notify), so those are staged too instead of left in wolfSSL. */
+#define TLS_TX_RESERVE   256
 
 struct tls_plain {
 	struct tls_plain *next;         /* free list */
 	uint8_t data[TLS_PLAIN_SIZE];
 };
+
+/*
+ * The plaintext stream over an established session, for both engines
+ * (tls_wire.c): decrypted bytes the HTTP engine has not consumed, and
+ * ciphertext the lower layer (the TCP connection, or the origin's TCP
+ * transport) did not take. raw_send returns the bytes taken or -errno;
+ * a short one arms the lower layer's `writable`, whose handler calls
+ * tls_wire_flush.
+ */
+struct tls_wire {
+	int (*raw_send)(void *arg, const void *p, size_t n);
+	uint32_t (*raw_space)(void *arg);
+	void *raw_arg;
+	struct tls_plain **plain_free;  /* the lcore's free list */
+	struct tls_plain *plain;        /* held only while it has bytes */
+	uint16_t plain_off;
+	uint16_t plain_len;
+	uint16_t tx_len;                /* bytes in tx[] */
+	uint16_t max_frag;              /* plaintext bytes per record */
+	bool stage;                     /* established: stage, do not wait */
+	uint8_t tx[TLS_TX_STAGE];
+};
+
+/* wolfSSL's send callback body (WOLFSSL_CBIO_* codes). */
+int tls_wire_io_send(struct tls_wire *w, const char *buf, int sz);
+/* Push tx[] down: 1 when it is empty, 0 when bytes wait, -errno. */
+int tls_wire_flush(struct tls_wire *w);
+/* The handshake is done: record size, and staging from now on. */
+void tls_wire_established(struct tls_wire *w, WOLFSSL *ssl);
+/* The next plaintext: its length (0: none yet; -1: the stream ended:
+ * close_notify, FIN, a bad record, no memory, ssl NULL). */
+ssize_t tls_wire_peek(struct tls_wire *w, WOLFSSL *ssl, const uint8_t **data);
+void tls_wire_consume(struct tls_wire *w, size_t n);
+/* px_transport send / send_space over the session. */
+int tls_wire_send(struct tls_wire *w, WOLFSSL *ssl, const void *data,
+		  size_t len);
+uint32_t tls_wire_send_space(const struct tls_wire *w, const WOLFSSL *ssl);
+void tls_wire_plain_put(struct tls_wire *w);
 
 enum tls_mtls_result { TLS_MTLS_OFF, TLS_MTLS_OK, TLS_MTLS_NONE,
 		       TLS_MTLS_FAILED };
@@ -63,21 +110,14 @@ struct tls_conn {
 	const struct cfg_cert *cert;
 	/* Received bytes wolfSSL has not read yet. */
 	struct tcp_rxq rx;
-	/* TLS_S_PROXY: the transport the HTTP engine reads and writes, its
-	 * connection (NULL once the engine is done with it) and the
-	 * plaintext it has not consumed, p->data[plain_off..plain_len);
-	 * the buffer is held only while it has bytes. */
+	/* TLS_S_PROXY: the transport the HTTP engine reads and writes and
+	 * its connection (NULL once the engine is done with it). */
 	struct px_transport t;
 	struct px_conn *pc;
-	struct tls_plain *plain;
-	uint16_t plain_off;
-	uint16_t plain_len;
-	uint16_t tx_len;                /* bytes in tx[] */
-	uint16_t max_frag;              /* plaintext bytes per record */
-	bool fin_after_tx;              /* tcp_close once tx[] is out */
+	struct tls_wire w;
+	bool fin_after_tx;              /* tcp_close once w.tx is out */
 	char *subject;                  /* the verified client certificate's
 					 * subject (malloc'd), or NULL */
-	uint8_t tx[TLS_TX_STAGE];
 	/* Record boundaries of the bytes handed to wolfSSL (io_recv), to
 	 * refuse renegotiation: see rec_scan in tls_conn.c. */
 	uint16_t rec_body;              /* body bytes left in this record */

@@ -13,12 +13,6 @@
 #include "crypto/chain.h"
 #include "tls_origin.h"
 
-/* As on the viewer side (tls_conn.c): the most a record adds to its
- * plaintext, the staging room for ciphertext TCP did not take, and the
- * part of it kept for what wolfSSL writes on its own. */
-#define OR_REC_OVERHEAD 128
-#define OR_TX_STAGE     1024
-#define OR_TX_RESERVE   256
 /* Sessions kept per worker: one per (origin, name) recently used. A
  * session of this build holds its peer's chain (SESSION_CERTS), about
  * 38 KB, which bounds how many are worth keeping. */
@@ -55,15 +49,10 @@ struct tls_origin {
 	 * session is worth keeping only once a new one replaced it. */
 	uint16_t ticket_len;
 	uint8_t ticket_head[16];
-	struct tls_plain *plain;
-	uint16_t plain_off;
-	uint16_t plain_len;
-	uint16_t tx_len;
-	uint16_t max_frag;
+	struct tls_wire w;
 	bool established;
 	bool saved;                     /* a resumable session was kept */
 	uint8_t fail;                   /* enum tls_origin_fail */
-	uint8_t tx[OR_TX_STAGE];
 	char name[TLS_ORIGIN_NAME_MAX + 1];
 };
 
@@ -220,33 +209,29 @@ io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 				 WOLFSSL_CBIO_ERR_WANT_READ;
 }
 
-/* As io_send in tls_conn.c: during the handshake wolfSSL keeps what TCP
- * did not take; once established, records are sized to fit (t_send) and
- * the rest is staged in c->tx. */
+/* During the handshake wolfSSL keeps what TCP did not take; afterwards
+ * it is staged (tls_wire.c). */
 static int
 io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
-	struct tls_origin *c = ctx;
-	struct px_transport *lo = c->lower;
-	int n = 0, k;
-
 	(void)ssl;
-	if (sz <= 0)
-		return 0;
-	if (c->tx_len == 0) {
-		n = lo->ops->send(lo, buf, (size_t)sz);
-		if (n < 0)
-			return WOLFSSL_CBIO_ERR_CONN_RST;
-		if (n == sz || !c->established)
-			return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
-	}
-	k = sz - n;
-	if (k > OR_TX_STAGE - c->tx_len)
-		k = OR_TX_STAGE - c->tx_len;
-	memcpy(c->tx + c->tx_len, buf + n, (size_t)k);
-	c->tx_len = (uint16_t)(c->tx_len + k);
-	n += k;
-	return n > 0 ? n : WOLFSSL_CBIO_ERR_WANT_WRITE;
+	return tls_wire_io_send(&((struct tls_origin *)ctx)->w, buf, sz);
+}
+
+static int
+raw_send(void *arg, const void *p, size_t n)
+{
+	struct px_transport *lo = arg;
+
+	return lo->ops->send(lo, p, n);
+}
+
+static uint32_t
+raw_space(void *arg)
+{
+	struct px_transport *lo = arg;
+
+	return lo->ops->send_space(lo);
 }
 
 void
@@ -254,22 +239,6 @@ tls_origin_set_io(WOLFSSL_CTX *ctx)
 {
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(ctx, io_send);
-}
-
-/* 1: nothing staged; 0: bytes wait for room; -errno: gone. */
-static int
-tx_flush(struct tls_origin *c)
-{
-	int n;
-
-	if (c->tx_len == 0)
-		return 1;
-	n = c->lower->ops->send(c->lower, c->tx, c->tx_len);
-	if (n < 0)
-		return n;
-	memmove(c->tx, c->tx + n, (size_t)(c->tx_len - n));
-	c->tx_len = (uint16_t)(c->tx_len - n);
-	return c->tx_len == 0 ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- verification */
@@ -444,6 +413,10 @@ tls_origin_new(struct tls_origin_lcore *ol, const struct cfg_snapshot *s,
 	}
 	c->t.ops = &origin_transport;
 	c->lower = lower;
+	c->w.raw_send = raw_send;
+	c->w.raw_space = raw_space;
+	c->w.raw_arg = lower;
+	c->w.plain_free = &ol->plain_free;
 	c->ol = ol;
 	c->o = o;
 	c->anchors = x->anchors;
@@ -486,7 +459,7 @@ int
 tls_origin_handshake(struct tls_origin *c)
 {
 	enum tls_origin_fail f;
-	int rc, err, max;
+	int rc, err;
 
 	if (c->established)
 		return 1;
@@ -506,9 +479,7 @@ tls_origin_handshake(struct tls_origin *c)
 	}
 	c->established = true;
 	c->o = NULL;
-	max = wolfSSL_GetMaxOutputSize(c->ssl);
-	c->max_frag = max > 0 && max < TLS_PLAIN_SIZE ? (uint16_t)max :
-						       TLS_PLAIN_SIZE;
+	tls_wire_established(&c->w, c->ssl);
 	/* TLS 1.2: resumable now. TLS 1.3: once a NewSessionTicket was
 	 * read (t_peek); until then the session holds the secret of this
 	 * connection next to the ticket of the one it resumed, which no
@@ -554,104 +525,54 @@ c_of(const struct px_transport *t)
 }
 
 static void
-plain_put(struct tls_origin *c)
-{
-	if (c->plain == NULL)
-		return;
-	tls_plain_put(&c->ol->plain_free, c->plain);
-	c->plain = NULL;
-	c->plain_off = c->plain_len = 0;
-}
-
-static void
 origin_free(struct tls_origin *c)
 {
-	plain_put(c);
+	tls_wire_plain_put(&c->w);
 	wolfSSL_free(c->ssl);
 	free(c);
 }
 
-/* The origin's response, a record at a time, as on the viewer side
- * (tls_conn.c t_peek): wolfSSL reads only when the engine consumed the
- * previous record, so an engine that does not read closes the origin's
- * TCP window. */
+/* The origin's response, a record at a time (tls_wire.c): an engine that
+ * does not read closes the origin's TCP window. */
 static size_t
 t_peek(struct px_transport *t, const uint8_t **data)
 {
 	struct tls_origin *c = c_of(t);
-	int n, err;
+	ssize_t n;
 
-	if (c->plain_off < c->plain_len) {
-		*data = c->plain->data + c->plain_off;
-		return (size_t)(c->plain_len - c->plain_off);
-	}
-	if (t->peer_closed)
+	bool reads = c->w.plain_off == c->w.plain_len;  /* wolfSSL_read */
+
+	if (t->peer_closed && reads)
 		return 0;
-	if (c->plain == NULL)
-		c->plain = tls_plain_get(&c->ol->plain_free);
-	if (c->plain == NULL) {
-		t->peer_closed = true;
-		return 0;
-	}
-	n = wolfSSL_read(c->ssl, c->plain->data, TLS_PLAIN_SIZE);
-	if (!c->saved && ticket_new(c))
+	n = tls_wire_peek(&c->w, c->ssl, data);
+	if (reads && !c->saved && ticket_new(c))
 		session_save(c);
-	if (n > 0) {
-		c->plain_off = 0;
-		c->plain_len = (uint16_t)n;
-		*data = c->plain->data;
+	if (n >= 0)
 		return (size_t)n;
-	}
-	plain_put(c);
-	err = wolfSSL_get_error(c->ssl, n);
-	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
-		return 0;
-	t->peer_closed = true;          /* close_notify, FIN or bad record */
+	t->peer_closed = true;
 	return 0;
 }
 
 static void
 t_consume(struct px_transport *t, size_t n)
 {
-	struct tls_origin *c = c_of(t);
-
-	c->plain_off = (uint16_t)(c->plain_off + n);
-	if (c->plain_off >= c->plain_len)
-		plain_put(c);
+	tls_wire_consume(&c_of(t)->w, n);
 }
 
 static int
 t_send(struct px_transport *t, const void *data, size_t len)
 {
 	struct tls_origin *c = c_of(t);
-	size_t room;
-	int n, rc;
 
-	rc = tx_flush(c);
-	if (rc <= 0)
-		return rc;
-	if (len == 0)
-		return 0;
-	room = (size_t)c->lower->ops->send_space(c->lower) + OR_TX_STAGE -
-	       OR_TX_RESERVE - OR_REC_OVERHEAD;
-	if (len > room)
-		len = room;
-	if (len > c->max_frag)
-		len = c->max_frag;
-	n = wolfSSL_write(c->ssl, data, (int)len);
-	return n > 0 ? n : -EPIPE;
+	return tls_wire_send(&c->w, c->ssl, data, len);
 }
 
 static uint32_t
 t_send_space(const struct px_transport *t)
 {
 	const struct tls_origin *c = c_of(t);
-	uint32_t space;
 
-	if (c->tx_len > 0)
-		return 0;
-	space = c->lower->ops->send_space(c->lower);
-	return space > OR_REC_OVERHEAD ? space - OR_REC_OVERHEAD : 0;
+	return tls_wire_send_space(&c->w, c->ssl);
 }
 
 /* close_notify, then the FIN. What TCP cannot take of it now is not
@@ -664,7 +585,7 @@ t_close(struct px_transport *t)
 
 	if (c->established) {
 		(void)wolfSSL_shutdown(c->ssl);
-		(void)tx_flush(c);
+		(void)tls_wire_flush(&c->w);
 	}
 	origin_free(c);
 	lo->ops->close(lo);
