@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "crypto/cert.h"
+#include "crypto/chain.h"
 #include "crypto/der.h"
 
 #define DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -36,35 +37,13 @@ crypto_fini(void)
 }
 
 
+/* The file's text, or NULL when it cannot be read. */
 static char *
 slurp(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	char *pem;
 
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536 + 1);
-
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
+	return chain_read_file(path, &pem) == 0 ? pem : NULL;
 }
 
 static bool

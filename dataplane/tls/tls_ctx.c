@@ -482,6 +482,20 @@ policy_suites(enum tls_policy p)
  * (status_cb); none loads the server's own issuer, so with mTLS the
  * certificate manager holds the trust store's CAs and nothing else.
  */
+/* A trust store's CRL, when it has one, checked for the leaf. */
+static int
+load_crl(WOLFSSL_CTX *ctx, const struct cfg_truststore *ts)
+{
+	if (ts->crl_pem == NULL)
+		return 0;
+	if (wolfSSL_CTX_EnableCRL(ctx, 0) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_LoadCRLBuffer(ctx, (const unsigned char *)ts->crl_pem,
+				      (long)strlen(ts->crl_pem),
+				      WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
+		return -EINVAL;
+	return 0;
+}
+
 static WOLFSSL_CTX *
 build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
 	  struct cfg_live *live, char *err, size_t errlen)
@@ -552,15 +566,9 @@ build_ctx(const struct cfg_dist *d, const struct cfg_cert *c,
 				(long)strlen(ts->ca_pem),
 				WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
 			goto fail;
-		if (ts->crl_pem != NULL) {
-			what = "loading the trust store's CRL";
-			if (wolfSSL_CTX_EnableCRL(ctx, 0) != WOLFSSL_SUCCESS ||
-			    wolfSSL_CTX_LoadCRLBuffer(ctx,
-					(const unsigned char *)ts->crl_pem,
-					(long)strlen(ts->crl_pem),
-					WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
-				goto fail;
-		}
+		what = "loading the trust store's CRL";
+		if (load_crl(ctx, ts) != 0)
+			goto fail;
 		/* Required: FAIL_IF_NO_PEER_CERT alone makes wolfSSL 5.5.4
 		 * refuse a TLS 1.2 client without a certificate only at its
 		 * ClientKeyExchange, and silently (no alert: the viewer sees
@@ -746,15 +754,9 @@ build_origin_ctx(struct tls_octx *x, const struct cfg_dist *d,
 			goto no_bundle;
 		goto fail;
 	}
-	if (ts != NULL && ts->crl_pem != NULL) {
-		what = "loading the trust store's CRL";
-		if (wolfSSL_CTX_EnableCRL(ctx, 0) != WOLFSSL_SUCCESS ||
-		    wolfSSL_CTX_LoadCRLBuffer(ctx,
-				(const unsigned char *)ts->crl_pem,
-				(long)strlen(ts->crl_pem),
-				WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS)
-			goto fail;
-	}
+	what = "loading the trust store's CRL";
+	if (ts != NULL && load_crl(ctx, ts) != 0)
+		goto fail;
 	x->anchors = chain_anchors_load(anchors);
 	if (x->anchors == NULL)
 		goto nomem;
