@@ -118,14 +118,18 @@ dist_fail(struct dist_ctx *c, const char *fmt, ...)
 static size_t
 dist_path_key(struct dist_ctx *c, const char *key)
 {
-	size_t mark = c->path_len, i;
-	int n;
+	size_t mark = c->path_len, room = sizeof(c->path) - 1 - mark;
+	size_t k = strlen(key), i;
 
-	n = snprintf(c->path + mark, sizeof(c->path) - mark, ".%s", key);
-	if (n < 0 || (size_t)n >= sizeof(c->path) - mark)
-		c->path_len = sizeof(c->path) - 1;
-	else
-		c->path_len = mark + (size_t)n;
+	/* ".key", cut to what is left of the buffer. */
+	if (room > 0) {
+		if (k > room - 1)
+			k = room - 1;
+		c->path[mark] = '.';
+		memcpy(c->path + mark + 1, key, k);
+		c->path_len = mark + 1 + k;
+		c->path[c->path_len] = '\0';
+	}
 	for (i = mark; i < c->path_len; i++)
 		if ((unsigned char)c->path[i] < 0x20 || c->path[i] == 0x7f)
 			c->path[i] = '?';

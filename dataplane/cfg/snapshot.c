@@ -849,7 +849,7 @@ build_origin(struct cfg_at *at, struct cfg_origin *og, const json_t *o,
 	const json_t *protos, *verify, *v;
 	const char *id, *domain, *addr, *ts;
 	struct cfg_at vat;
-	long long n;
+	long long n = 0;
 	size_t i, j;
 	int e;
 
