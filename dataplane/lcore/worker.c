@@ -39,6 +39,10 @@ worker_poll(struct worker *w, uint64_t now)
 	uint16_t i, j, n;
 
 	nl->now = now;
+	/* What this iteration sends goes out at its end, in full segments
+	 * (tcp_cork); with no TCP stack (diagnostic runs) there is none. */
+	if (nl->tcp != NULL)
+		tcp_cork(nl);
 	for (i = 0; i < w->nb_rxq; i++) {
 		n = port_rx_burst(w->rxq[i].port, w->queue, pkts, PORT_BURST);
 		if (n == 0)
@@ -62,6 +66,8 @@ worker_poll(struct worker *w, uint64_t now)
 		tls_lcore_poll(w->tls);
 	if (w->px != NULL)
 		px_lcore_poll(w->px);
+	if (nl->tcp != NULL)
+		tcp_uncork(nl);
 	return total;
 }
 

@@ -92,6 +92,18 @@ struct tcp_conn *tcp_connect(struct net_lcore *nl, rte_be32_t dst,
 /* Queue up to len bytes; returns the number accepted (0 when the send
  * queue is full; then `writable` follows), or -ENOTCONN / -EPIPE. */
 int tcp_send(struct tcp_conn *c, const void *data, size_t len);
+
+/*
+ * Between tcp_cork and tcp_uncork, tcp_send only queues: what several
+ * sends queue on one connection (a response head and its body, TLS
+ * records of a few hundred bytes each) goes out at tcp_uncork as full
+ * segments instead of a segment per send, as Linux's autocorking does
+ * within one softirq run. The worker corks around each poll-loop
+ * iteration, so nothing waits longer than the iteration that produced
+ * it. Owning lcore.
+ */
+void tcp_cork(struct net_lcore *nl);
+void tcp_uncork(struct net_lcore *nl);
 /* Bytes tcp_send() would accept now. */
 uint32_t tcp_send_space(const struct tcp_conn *c);
 /* The application is done with n received bytes. */

@@ -75,6 +75,7 @@ tcp_lcore_init(struct net_lcore *nl, const struct tcp_params *p,
 	for (i = 0; i < TCP_TIMER_SLOTS; i++)
 		TAILQ_INIT(&ts->wheel[i]);
 	TAILQ_INIT(&ts->tw_list);
+	TAILQ_INIT(&ts->corked);
 	memcpy(ts->secret, p->secret, sizeof(ts->secret));
 	if (sodium_is_zero(ts->secret, sizeof(ts->secret)))
 		randombytes_buf(ts->secret, sizeof(ts->secret));
@@ -221,6 +222,10 @@ tcp_conn_drop(struct tcp_conn *c, int err)
 		return;
 	if (c->state == TCP_TIME_WAIT)
 		TAILQ_REMOVE(&ts->tw_list, c, tw_link);
+	if (c->flags & TCPF_CORKED) {
+		TAILQ_REMOVE(&ts->corked, c, cork_link);
+		c->flags &= ~TCPF_CORKED;
+	}
 	/* Leave SYN_RCVD through tcp_set_state so the backlog count drops. */
 	tcp_set_state(c, TCP_CLOSED);
 	if (!(c->flags & TCPF_NOTIFIED)) {

@@ -121,6 +121,7 @@ struct tcp_opts {
 #define TCPF_TLP_SENT    (1u << 15)  /* one probe per flight (RFC 8985) */
 #define TCPF_TS_COOKIE   (1u << 16)  /* SYN-ACK TSval carries a cookie */
 #define TCPF_FIN_ACKED   (1u << 17)
+#define TCPF_CORKED      (1u << 18)  /* on tcp_stack.corked: output due */
 
 struct tcp_conn {
 	struct tcp_key key;
@@ -208,6 +209,7 @@ struct tcp_conn {
 
 	struct tcp_timer timers[TCP_T_MAX];
 	TAILQ_ENTRY(tcp_conn) tw_link;  /* on tcp_stack.tw_list in TIME_WAIT */
+	TAILQ_ENTRY(tcp_conn) cork_link; /* on tcp_stack.corked */
 };
 TAILQ_HEAD(tcp_conn_list, tcp_conn);
 
@@ -222,6 +224,10 @@ struct tcp_stack {
 	struct tcp_conn *conns;         /* max_conns objects */
 	struct tcp_conn *free_list;     /* through hnext */
 	struct tcp_conn_list tw_list;   /* TIME_WAIT, oldest first */
+	/* tcp_cork .. tcp_uncork: connections whose sends wait for the
+	 * uncork to go out together. */
+	bool cork;
+	struct tcp_conn_list corked;
 	struct tcp_conn *grave;         /* dropped during this batch */
 	struct tcp_conn *in_input;      /* connection tcp_input is on */
 	uint64_t challenge_epoch;       /* ms: start of the budget second */

@@ -536,9 +536,38 @@ tcp_send(struct tcp_conn *c, const void *data, size_t len)
 		done += chunk;
 	}
 	c->sndq_len += done;
-	if (done > 0)
-		tcp_output(c);
+	if (done > 0) {
+		struct tcp_stack *ts = tcp_stack(c->nl);
+
+		if (!ts->cork)
+			tcp_output(c);
+		else if (!(c->flags & TCPF_CORKED)) {
+			c->flags |= TCPF_CORKED;
+			TAILQ_INSERT_TAIL(&ts->corked, c, cork_link);
+		}
+	}
 	return (int)done;
+}
+
+void
+tcp_cork(struct net_lcore *nl)
+{
+	tcp_stack(nl)->cork = true;
+}
+
+void
+tcp_uncork(struct net_lcore *nl)
+{
+	struct tcp_stack *ts = tcp_stack(nl);
+	struct tcp_conn *c;
+
+	ts->cork = false;
+	while ((c = TAILQ_FIRST(&ts->corked)) != NULL) {
+		TAILQ_REMOVE(&ts->corked, c, cork_link);
+		c->flags &= ~TCPF_CORKED;
+		tcp_output(c);
+	}
+	tcp_conn_reap(ts);
 }
 
 void
