@@ -437,15 +437,16 @@ tls_origin_new(struct tls_origin_lcore *ol, const struct cfg_snapshot *s,
 		goto fail;
 	sess = session_find(ol, id, name);
 	if (sess != NULL) {
-		sess->used = ++ol->clock;
-		/* A session past its lifetime is refused here: then it is
-		 * a full handshake, and the new session replaces it. */
-		if (wolfSSL_set_session(c->ssl, sess->sess) ==
-		    WOLFSSL_SUCCESS) {
-			int n = chain_count(c->ssl);
+		int n;
 
-			c->chain_skip = (uint8_t)(n > 0 ? n : 0);
-		}
+		sess->used = ++ol->clock;
+		/* A session past its lifetime is refused (a full handshake
+		 * then, whose session replaces it); wolfSSL may have copied
+		 * its chain in before refusing, so count whatever is there
+		 * now, in a session that had none. */
+		(void)wolfSSL_set_session(c->ssl, sess->sess);
+		n = chain_count(c->ssl);
+		c->chain_skip = (uint8_t)(n > 0 ? n : 0);
 	}
 	return c;
 
