@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct dataplane {
 	struct cfg_live live;
 	bool tls_ready;                 /* tls_lib_init done */
 	struct px_logger *logger;       /* access log; NULL without HTTP */
+	cpu_set_t start_cpus;           /* our affinity before EAL pinned us */
 };
 
 static volatile bool quit_flag;
@@ -234,6 +236,7 @@ setup_workers(struct dataplane *dp, char *err, size_t errlen)
 			pxp.keepalive_timeout_ms =
 				dp->opt.http_keepalive_timeout_ms;
 			pxp.nb_workers = dp->nb_workers;
+			pxp.origin_idle_max = dp->opt.origin_idle_max;
 			w->px = px_lcore_start(&w->net, &pxp, &dp->live, i,
 					       &rc);
 		}
@@ -323,13 +326,25 @@ alloc_workers(struct dataplane *dp)
 }
 
 /* The access-log thread over every worker's ring: a plain thread, not a
- * worker, so its writes never stall the packet path. */
+ * worker, so its writes never stall the packet path. It runs on the CPUs
+ * we were given that no worker polls on (as DPDK's control threads do);
+ * it would otherwise inherit the main lcore's CPU, which with a single
+ * lcore is the worker's. */
 static int
 start_logger(struct dataplane *dp, char *err, size_t errlen)
 {
 	struct px_log_ring *rings[RTE_MAX_LCORE];
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, c;
+	cpu_set_t cpus = dp->start_cpus;
+	rte_cpuset_t lc;
 	int rc = 0;
+
+	for (i = 0; i < dp->nb_workers; i++) {
+		lc = rte_lcore_cpuset(dp->workers[i]->lcore_id);
+		for (c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &lc))
+				CPU_CLR(c, &cpus);
+	}
 
 	for (i = 0; i < dp->nb_workers; i++)
 		if (dp->workers[i]->px != NULL)
@@ -337,7 +352,8 @@ start_logger(struct dataplane *dp, char *err, size_t errlen)
 	if (n == 0)
 		return 0;
 	dp->logger = px_logger_start(rings, n, dp->opt.access_log,
-				     rte_get_tsc_hz(), &rc);
+				     rte_get_tsc_hz(),
+				     CPU_COUNT(&cpus) > 0 ? &cpus : NULL, &rc);
 	if (dp->logger == NULL)
 		snprintf(err, errlen, "access log %s: %s",
 			 dp->opt.access_log != NULL ? dp->opt.access_log :
@@ -412,6 +428,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	if (sched_getaffinity(0, sizeof(dp.start_cpus), &dp.start_cpus) != 0)
+		CPU_ZERO(&dp.start_cpus);
 	rc = rte_eal_init(eal_argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": EAL initialisation failed: %s\n",

@@ -278,10 +278,11 @@ logger_main(void *arg)
 
 struct px_logger *
 px_logger_start(struct px_log_ring *const *rings, unsigned int n,
-		const char *path, uint64_t hz, int *err)
+		const char *path, uint64_t hz, const cpu_set_t *cpus, int *err)
 {
 	struct px_logger *lg;
 	struct timespec ts;
+	pthread_attr_t attr;
 	int rc;
 
 	if (n > PX_LOG_MAX_RINGS) {
@@ -310,7 +311,12 @@ px_logger_start(struct px_log_ring *const *rings, unsigned int n,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	lg->base_tsc = rdtsc();
 	lg->base_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	rc = pthread_create(&lg->thread, NULL, logger_main, lg);
+	rc = pthread_attr_init(&attr);
+	if (rc == 0 && cpus != NULL)
+		rc = pthread_attr_setaffinity_np(&attr, sizeof(*cpus), cpus);
+	if (rc == 0)
+		rc = pthread_create(&lg->thread, &attr, logger_main, lg);
+	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		if (lg->own_fd)
 			close(lg->fd);

@@ -11,6 +11,7 @@
 #ifndef RAMPART_PROXY_PX_LOG_H
 #define RAMPART_PROXY_PX_LOG_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,12 +79,14 @@ struct px_logger;
 
 /*
  * Start the logger thread over rings[0..n) (they must outlive it),
- * writing to path (appended, created 0640) or to stderr when path is NULL.
- * Returns NULL with *err = -errno. Main thread.
+ * writing to path (appended, created 0640) or to stderr when path is NULL,
+ * on the CPUs in cpus (NULL: the caller's). Returns NULL with
+ * *err = -errno. Main thread.
  */
 struct px_logger *px_logger_start(struct px_log_ring *const *rings,
 				  unsigned int n, const char *path,
-				  uint64_t hz, int *err);
+				  uint64_t hz, const cpu_set_t *cpus,
+				  int *err);
 
 /* Drain what is left, stop and free the thread. NULL is ignored. Main
  * thread, after the workers stopped. */

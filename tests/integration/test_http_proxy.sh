@@ -377,6 +377,20 @@ check "the proxy still serves after the failures" [ "$(get "$TMP_DIR/after" /sma
 # ---------------------------------------------------------------- access log
 
 log "checks: access log"
+# The logger thread stays off the worker's CPU (the test runs one worker,
+# EAL -l 0) when the machine has another one to give it.
+log_thread_cpus() {
+	local t
+	for t in /proc/"$DP_PID"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = rampart-log ] &&
+			sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status"
+	done
+}
+if [ "$(nproc)" -gt 1 ]; then
+	cpus=$(log_thread_cpus)
+	check "the access-log thread runs off the worker's CPU 0 (on: $cpus)" \
+		sh -c '[ -n "$1" ] && ! echo "$1" | grep -qE "(^|,)0(-|,|$)"' _ "$cpus"
+fi
 stats "$TMP_DIR/s8"
 want=$(stat_get "$TMP_DIR/s8" http_requests)
 has_lines() { [ "$(wc -l <"$ACCESS_LOG")" -ge "$1" ]; }
