@@ -25,7 +25,7 @@ dp_options_usage(const char *prog)
 	       "       [--tls-max-handshakes N] [--http-port PORT] "
 	       "[--http-header-timeout MS]\n"
 	       "       [--http-keepalive-timeout MS] [--access-log PATH]\n"
-	       "       [--origin-ca-bundle PATH]\n"
+	       "       [--origin-ca-bundle PATH] [--origin-idle-max N]\n"
 	       "\n"
 	       "  --ip ADDR/PREFIX  IPv4 address of the next DPDK port, in port "
 	       "order;\n"
@@ -82,6 +82,11 @@ dp_options_usage(const char *prog)
 	       "                    strict mode without a trust store "
 	       "(default\n"
 	       "                    " TLS_ORIGIN_CA_BUNDLE ")\n"
+	       "  --origin-idle-max N\n"
+	       "                    idle origin connections kept per origin "
+	       "server and\n"
+	       "                    worker, 0-" RTE_STR(PX_ORIGIN_IDLE_MAX) " "
+	       "(default %u)\n"
 	       "  --help            this text\n"
 	       "\n"
 	       "Workers are the EAL lcores (-l/--lcores): one per lcore other "
@@ -95,7 +100,8 @@ dp_options_usage(const char *prog)
 	       tls_params_default.handshake_timeout_ms,
 	       tls_params_default.max_handshakes, px_params_default.http_port,
 	       px_params_default.header_timeout_ms,
-	       px_params_default.keepalive_timeout_ms, prog);
+	       px_params_default.keepalive_timeout_ms,
+	       px_params_default.origin_idle_max, prog);
 }
 
 static int
@@ -183,7 +189,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	enum { OPT_IP = 256, OPT_GATEWAY, OPT_CONTROL, OPT_HELP, OPT_ECHO,
 	       OPT_CHARGEN, OPT_MAX_CONNS, OPT_CONTROL_GROUP, OPT_HTTPS,
 	       OPT_TLS_TIMEOUT, OPT_TLS_MAX_HS, OPT_HTTP, OPT_HTTP_HEAD_TO,
-	       OPT_HTTP_KA_TO, OPT_ACCESS_LOG, OPT_ORIGIN_CA };
+	       OPT_HTTP_KA_TO, OPT_ACCESS_LOG, OPT_ORIGIN_CA, OPT_ORIGIN_IDLE };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, OPT_IP },
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -207,6 +213,8 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 		{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 		{ "origin-ca-bundle", required_argument, NULL,
 		  OPT_ORIGIN_CA },
+		{ "origin-idle-max", required_argument, NULL,
+		  OPT_ORIGIN_IDLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct group *gr;
@@ -224,6 +232,7 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 	o->http_keepalive_timeout_ms = px_params_default.keepalive_timeout_ms;
 	o->control = DP_CONTROL_DEFAULT;
 	o->origin_ca_bundle = TLS_ORIGIN_CA_BUNDLE;
+	o->origin_idle_max = px_params_default.origin_idle_max;
 	o->control_gid = (gid_t)-1;
 	optind = 1;
 	opterr = 0;
@@ -371,6 +380,15 @@ dp_options_parse(int argc, char **argv, struct dp_options *o, char *err,
 				return -EINVAL;
 			}
 			o->origin_ca_bundle = optarg;
+			break;
+		case OPT_ORIGIN_IDLE:
+			if (parse_uint(optarg, 0, PX_ORIGIN_IDLE_MAX, &v) != 0) {
+				snprintf(err, errlen, "--origin-idle-max '%s': "
+					 "not a number from 0 to %u", optarg,
+					 PX_ORIGIN_IDLE_MAX);
+				return -EINVAL;
+			}
+			o->origin_idle_max = (uint32_t)v;
 			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",

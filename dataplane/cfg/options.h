@@ -41,6 +41,7 @@ struct dp_options {
 	const char *access_log;         /* NULL: stderr */
 	const char *origin_ca_bundle;   /* strict origins without a trust
 					 * store; read at each commit */
+	uint32_t origin_idle_max;       /* pooled per origin server, worker */
 };
 
 /*

@@ -35,6 +35,9 @@ struct px_conn;
 struct px_log_ring;
 struct px_transport;
 
+/* Idle origin connections a worker may pool per origin server. */
+#define PX_ORIGIN_IDLE_MAX 64
+
 struct px_params {
 	uint16_t http_port;             /* plain-HTTP listener; 0: none */
 	uint16_t https_port;            /* written into redirects (0: 443) */

@@ -27,7 +27,7 @@
 /* Connections whose deadline is checked per poll-loop iteration. */
 #define PX_SWEEP         64
 #define PX_POOL_BUCKETS  64
-#define PX_POOL_PER_MAX  64
+#define PX_POOL_PER_MAX  PX_ORIGIN_IDLE_MAX
 /* Hash chains of the per-lcore connection counts per origin server. */
 #define PX_LIMIT_HASH    1024
 

@@ -218,6 +218,32 @@ test_http(void **state)
 			       "--http-port", "0", NULL), 0);
 }
 
+/* The origin side's options: the CA bundle of strict origins and the
+ * idle pool size, with their defaults. */
+static void
+test_origin(void **state)
+{
+	struct dp_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", NULL), 0);
+	assert_string_equal(o.origin_ca_bundle,
+			    "/etc/ssl/certs/ca-certificates.crt");
+	assert_int_equal(o.origin_idle_max, 32);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--origin-ca-bundle",
+			       "/etc/rampart/cas.pem", "--origin-idle-max",
+			       "0", NULL), 0);
+	assert_string_equal(o.origin_ca_bundle, "/etc/rampart/cas.pem");
+	assert_int_equal(o.origin_idle_max, 0);
+	assert_int_equal(parse(&o, "--ip", "10.0.0.1/8", "--origin-idle-max",
+			       "64", NULL), 0);
+	assert_int_equal(o.origin_idle_max, 64);
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--origin-idle-max",
+			   "65", NULL), "--origin-idle-max '65'");
+	expect_error(parse(&o, "--ip", "10.0.0.1/8", "--origin-ca-bundle",
+			   "", NULL), "--origin-ca-bundle");
+}
+
 int
 main(void)
 {
@@ -228,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_origin),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
