@@ -414,14 +414,20 @@ px_origin_put(struct px_conn *pc, enum px_put how)
 	struct px_oconn *oc = pc->oc;
 	struct px_lcore *pl = pc->pl;
 	struct px_pool_bucket *b;
+	const uint8_t *rest;
 
 	if (oc == NULL)
 		return;
 	pc->oc = NULL;
 	oc->owner = NULL;
+	/* Bytes after the response (ciphertext, or plaintext the TLS
+	 * session already decrypted with the body's last record) would be
+	 * read as the next request's response: such a connection is not
+	 * reused. */
 	if (how == PX_PUT_POOL && !oc->failed && !oc->t->peer_closed &&
 	    !oc->io.t.peer_closed && oc->io.tcp != NULL &&
-	    oc->io.rx.len == 0 && oc->state == PX_O_BUSY &&
+	    oc->io.rx.len == 0 && oc->t->ops->peek(oc->t, &rest) == 0 &&
+	    !oc->t->peer_closed && oc->state == PX_O_BUSY &&
 	    pl->p.origin_idle_max > 0) {
 		b = bucket_find(pl, oc->addr, oc->port, oc->tls_id, true);
 		if (b != NULL && b->n < pl->p.origin_idle_max &&
