@@ -257,9 +257,17 @@ on_writable(struct tcp_conn *c)
 {
 	struct px_oconn *oc = tcp_user(c);
 
-	if (oc != NULL && oc->state == PX_O_HANDSHAKE)
+	if (oc == NULL)
+		return;
+	if (oc->state == PX_O_HANDSHAKE) {
 		handshake_step(oc);
-	else if (oc != NULL && oc->owner != NULL)
+		return;
+	}
+	/* Ciphertext staged by the session goes first; while some still
+	 * waits, the next `writable` comes before the engine's turn. */
+	if (oc->tls != NULL && tls_origin_writable(oc->tls) == 0)
+		return;
+	if (oc->owner != NULL)
 		px_conn_origin_event(oc->owner);
 }
 

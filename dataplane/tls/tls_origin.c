@@ -516,6 +516,12 @@ tls_origin_transport(struct tls_origin *c)
 	return &c->t;
 }
 
+int
+tls_origin_writable(struct tls_origin *c)
+{
+	return tls_wire_flush(&c->w);
+}
+
 /* ---------------------------------------------------------------- transport */
 
 static struct tls_origin *

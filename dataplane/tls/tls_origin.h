@@ -92,6 +92,13 @@ const char *tls_origin_name(const struct tls_origin *c);
  * and ends lower; close and abort free c. */
 struct px_transport *tls_origin_transport(struct tls_origin *c);
 
+/* lower has room again: push the ciphertext staged for it. Call from the
+ * lower's `writable` before waking the engine, which may have nothing
+ * more to send (the request's last record can be the staged one). 1:
+ * nothing left staged; 0: more waits (another `writable` follows);
+ * -errno: the connection is going. */
+int tls_origin_writable(struct tls_origin *c);
+
 /* Free c whose lower transport's connection is already gone without
  * callbacks (tcp_lcore_fini). Main thread, worker stopped. */
 void tls_origin_drop(struct tls_origin *c);
