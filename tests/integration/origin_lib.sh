@@ -13,10 +13,18 @@
 # reason) and checks at the end that the origin saw nothing it should not
 # have (origin_check_logged).
 #
-# Topology: lib.sh's, plus nginx as the origin in the viewer namespace on an
-# address of its own ($ORIGIN_ADDR) on the viewer's veth, which the
-# dataplane reaches with active opens over the same veth (as it reaches the
-# echo origin on 192.0.2.80). One nginx, one port per certificate chain,
+# Topology: lib.sh's, plus a third namespace for the origin ($NS_ORIGIN),
+# joined to the viewer namespace by a veth pair of its own on another
+# subnet (198.51.100.0/24: the viewer's end $ORIGIN_ROUTER_ADDR, the
+# origin's $ORIGIN_ADDR, its default route through the viewer). The viewer
+# namespace forwards between its two veths (net.ipv4.ip_forward there
+# only), and the dataplane, started with --gateway $VIEWER_ADDR, sends its
+# active opens to the off-subnet origin through it:
+#
+#   dataplane 192.0.2.10 -- viewer 192.0.2.1 | 198.51.100.1 -- origin 198.51.100.2
+#
+# Viewers (curl, s_client) still run in the viewer namespace and reach the
+# origin directly over its veth. One nginx, one port per certificate chain,
 # each port logging to its own access log (ongx_log_*), in the `otls`
 # format: port, method, URI, Host, SNI, $ssl_protocol, $ssl_cipher,
 # $ssl_session_reused, nginx's connection serial, status. By default an
@@ -51,7 +59,12 @@
 # shellcheck source=tests/integration/tls_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tls_lib.sh"
 
-ORIGIN_ADDR=${RAMPART_ORIGIN_ADDR:-192.0.2.81}
+NS_ORIGIN=rampart-origin-$SUFFIX
+VETH_ORIGIN_R=rpr$SUFFIX   # the viewer's (router's) end
+VETH_ORIGIN=rpo$SUFFIX     # the origin's end
+ORIGIN_ROUTER_ADDR=198.51.100.1
+ORIGIN_ADDR=198.51.100.2
+ORIGIN_PREFIX=24
 ORIGIN_DOMAIN=origin.test
 EDGE_HOST=edge.test
 OPKI=
@@ -237,22 +250,52 @@ http {
 EOF
 }
 
-# _ongx_port_open PORT: something accepts on $ORIGIN_ADDR:PORT.
+# _ongx_port_open PORT: something accepts on $ORIGIN_ADDR:PORT (from the
+# viewer namespace, across its veth to the origin's).
 _ongx_port_open() {
 	ip netns exec "$NS_VIEWER" timeout 2 bash -c "exec 3<>/dev/tcp/$ORIGIN_ADDR/$1" 2>/dev/null
 }
 
-# ongx_start: $ORIGIN_ADDR on the viewer's veth, nginx with the servers
-# declared so far; returns when every port accepts. After setup_topology.
+# origin_topology: $NS_ORIGIN (removed on exit with the others), the veth
+# pair to the viewer namespace, the addresses, the origin's default route
+# through the viewer, forwarding on in the viewer namespace (never in the
+# root namespace). After setup_topology.
+origin_topology() {
+	netns_make "$NS_ORIGIN"
+	ip link add "$VETH_ORIGIN_R" netns "$NS_VIEWER" type veth \
+		peer name "$VETH_ORIGIN" netns "$NS_ORIGIN" ||
+		die "cannot create veth $VETH_ORIGIN_R/$VETH_ORIGIN"
+	veth_prepare "$NS_VIEWER" "$VETH_ORIGIN_R" || die "cannot configure $VETH_ORIGIN_R"
+	veth_prepare "$NS_ORIGIN" "$VETH_ORIGIN" || die "cannot configure $VETH_ORIGIN"
+	ip -n "$NS_VIEWER" addr add "$ORIGIN_ROUTER_ADDR/$ORIGIN_PREFIX" dev "$VETH_ORIGIN_R" ||
+		die "cannot address $VETH_ORIGIN_R"
+	ip -n "$NS_ORIGIN" addr add "$ORIGIN_ADDR/$ORIGIN_PREFIX" dev "$VETH_ORIGIN" ||
+		die "cannot address $VETH_ORIGIN"
+	ip -n "$NS_VIEWER" link set "$VETH_ORIGIN_R" up || die "cannot bring up $VETH_ORIGIN_R"
+	ip -n "$NS_ORIGIN" link set "$VETH_ORIGIN" up || die "cannot bring up $VETH_ORIGIN"
+	ip -n "$NS_ORIGIN" route add default via "$ORIGIN_ROUTER_ADDR" ||
+		die "cannot route $NS_ORIGIN through $ORIGIN_ROUTER_ADDR"
+	ip netns exec "$NS_VIEWER" sysctl -qw net.ipv4.ip_forward=1 ||
+		die "cannot turn forwarding on in $NS_VIEWER"
+	log "origin: $NS_ORIGIN/$VETH_ORIGIN ($ORIGIN_ADDR) <-> $NS_VIEWER/$VETH_ORIGIN_R ($ORIGIN_ROUTER_ADDR, forwarding)"
+}
+
+# _ns_has_addr NS ADDR: ADDR is configured on an interface of NS.
+_ns_has_addr() {
+	ip -n "$1" -o -4 addr show | awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) f = 1 } END { exit !f }'
+}
+
+# ongx_start: the origin namespace (origin_topology), nginx in it with the
+# servers declared so far; returns when every port accepts from the viewer
+# namespace. After setup_topology.
 ongx_start() {
 	local p
-	ip -n "$NS_VIEWER" addr add "$ORIGIN_ADDR/$DP_PREFIX" dev "$VETH_VIEWER" ||
-		die "cannot address $ORIGIN_ADDR on $VETH_VIEWER"
+	origin_topology
 	_ongx_conf >"$ONGX_DIR/nginx.conf"
-	ip netns exec "$NS_VIEWER" nginx -t -q -c "$ONGX_DIR/nginx.conf" >"$TMP_DIR/ongx.log" 2>&1 ||
+	ip netns exec "$NS_ORIGIN" nginx -t -q -c "$ONGX_DIR/nginx.conf" >"$TMP_DIR/ongx.log" 2>&1 ||
 		die "nginx refuses its configuration: $(tail -n 3 "$TMP_DIR/ongx.log")"
 	# ip netns exec execs nginx in place: $! is nginx, which the cleanup stops.
-	ip netns exec "$NS_VIEWER" nginx -c "$ONGX_DIR/nginx.conf" -g 'daemon off;' \
+	ip netns exec "$NS_ORIGIN" nginx -c "$ONGX_DIR/nginx.conf" -g 'daemon off;' \
 		</dev/null >>"$TMP_DIR/ongx.log" 2>&1 &
 	ONGX_PID=$!
 	BG_PIDS+=("$ONGX_PID")
@@ -260,6 +303,18 @@ ongx_start() {
 		poll_wait 10 _ongx_port_open "$p" ||
 			die "nginx does not accept on $ORIGIN_ADDR:$p: $(tail -n 3 "$TMP_DIR/ongx.log" "$ONGX_DIR/error.log")"
 	done
+}
+
+# origin_isolated: the origin runs apart from the viewer: nginx (the
+# master, $ONGX_PID) is in $NS_ORIGIN, and $ORIGIN_ADDR is an address of
+# $NS_ORIGIN and of no interface in the viewer namespace.
+_ongx_netns() { ip netns identify "$ONGX_PID" 2>/dev/null; }
+_viewer_lacks_origin_addr() { ! _ns_has_addr "$NS_VIEWER" "$ORIGIN_ADDR"; }
+origin_isolated() {
+	check "nginx (pid $ONGX_PID) runs in the origin namespace ($(_ongx_netns))" \
+		[ "$(_ongx_netns)" = "$NS_ORIGIN" ]
+	check "$ORIGIN_ADDR is an address of the origin namespace" _ns_has_addr "$NS_ORIGIN" "$ORIGIN_ADDR"
+	check "the viewer namespace has no address $ORIGIN_ADDR" _viewer_lacks_origin_addr
 }
 
 # ongx_log_file PORT: the port's access log (in $TMP_DIR, so that lib.sh's
@@ -307,15 +362,18 @@ PY
 
 # ---------------------------------------------------------------- stack
 
-# origin_stack_start: topology, nginx (declared servers), dataplane with an
-# access log ($ACCESS_LOG) and $TLS_DP_ARGS, control plane; the trust
-# stores origin-ca (the origin root alone) and origin-crl (the root and its
-# CRL); the edge's certificate "edge".
+# origin_stack_start: topology, the origin namespace and nginx in it
+# (declared servers; origin_isolated checks it), dataplane with an access
+# log ($ACCESS_LOG), --gateway $VIEWER_ADDR and $TLS_DP_ARGS, control
+# plane; the trust stores origin-ca (the origin root alone) and origin-crl
+# (the root and its CRL); the edge's certificate "edge".
 origin_stack_start() {
 	setup_topology
 	ongx_start
+	origin_isolated
 	ACCESS_LOG=$TMP_DIR/access.log
-	dp_start 1 --access-log "$ACCESS_LOG" ${TLS_DP_ARGS[@]+"${TLS_DP_ARGS[@]}"}
+	dp_start 1 --access-log "$ACCESS_LOG" --gateway "$VIEWER_ADDR" \
+		${TLS_DP_ARGS[@]+"${TLS_DP_ARGS[@]}"}
 	# shellcheck disable=SC2034 # tls_lib.sh's clients read it
 	TLS_ADDR=$DP_ADDR
 	cp_start
