@@ -217,6 +217,18 @@ on_established(struct tcp_conn *c)
 	return 0;
 }
 
+/* Bytes or the origin's FIN arrived: whoever has the connection reads. */
+static void
+input_event(struct px_oconn *oc)
+{
+	if (oc->state == PX_O_IDLE)
+		idle_input(oc);
+	else if (oc->state == PX_O_HANDSHAKE)
+		handshake_step(oc);
+	else if (oc->owner != NULL)
+		px_conn_origin_event(oc->owner);
+}
+
 static void
 on_recv(struct tcp_conn *c, struct rte_mbuf *m)
 {
@@ -228,12 +240,7 @@ on_recv(struct tcp_conn *c, struct rte_mbuf *m)
 		return;
 	}
 	tcp_rxq_append(&oc->io.rx, m);
-	if (oc->state == PX_O_IDLE)
-		idle_input(oc);
-	else if (oc->state == PX_O_HANDSHAKE)
-		handshake_step(oc);
-	else if (oc->owner != NULL)
-		px_conn_origin_event(oc->owner);
+	input_event(oc);
 }
 
 static void
@@ -244,12 +251,7 @@ on_peer_closed(struct tcp_conn *c)
 	if (oc == NULL)
 		return;
 	oc->io.t.peer_closed = true;
-	if (oc->state == PX_O_IDLE)
-		idle_input(oc);
-	else if (oc->state == PX_O_HANDSHAKE)
-		handshake_step(oc);
-	else if (oc->owner != NULL)
-		px_conn_origin_event(oc->owner);
+	input_event(oc);
 }
 
 static void
