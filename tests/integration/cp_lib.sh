@@ -55,6 +55,25 @@ rctl() { timeout 60 "$CTL_BIN" --socket "$CP_SOCK" "$@" 2>>"$TMP_DIR/rctl.err"; 
 # rctl_dp ARGS...: rampartctl straight to the dataplane's socket.
 rctl_dp() { timeout 30 "$CTL_BIN" --dataplane-socket "$DP_SOCK" "$@" 2>>"$TMP_DIR/rctl.err"; }
 
+# cp_dp_gen_is GEN: the dataplane runs generation GEN.
+cp_dp_gen_is() { [ "$(rctl_dp --json status | jget - 'j["generation"]')" = "$1" ]; }
+
+# cp_apply FILE: `rampartctl apply -f FILE`, then wait until the dataplane
+# runs the generation it committed. Fails, with the control plane's
+# sentence logged, when it is refused or the dataplane does not get there.
+cp_apply() {
+	local gen
+	rctl --json apply -f "$1" >"$TMP_DIR/apply.json" || {
+		log "apply $1: $(tail -n 1 "$TMP_DIR/rctl.err")"
+		return 1
+	}
+	gen=$(jget "$TMP_DIR/apply.json" 'j["generation"]')
+	poll_wait 10 cp_dp_gen_is "$gen" || {
+		log "the dataplane did not reach generation $gen"
+		return 1
+	}
+}
+
 # jget JSON_FILE_OR_- PYEXPR: evaluate PYEXPR with `j` bound to the JSON
 # document and print the result (empty and status 1 when it raises).
 jget() {

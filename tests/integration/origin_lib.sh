@@ -85,30 +85,6 @@ origin_require() {
 
 # ---------------------------------------------------------------- PKI
 
-# _origin_ca DIR NAME SUBJECT [SIGNER PATHLEN]: a CA with an `openssl ca`
-# database (the configuration of tls_lib.sh, leaves through tls_issue):
-# self-signed, or issued by SIGNER in DIR with that path length.
-_origin_ca() {
-	local d=$1 n=$2 subj=$3 signer=${4:-} pathlen=${5:-0}
-	mkdir -p "$d/$n-db"
-	: >"$d/$n-db/index.txt"
-	echo 1000 >"$d/$n-db/serial"
-	echo 01 >"$d/$n-db/crlnumber"
-	_tls_newkey "$d/$n.key" ec || return 1
-	if [ -z "$signer" ]; then
-		openssl req -x509 -new -key "$d/$n.key" -days 30 -subj "$subj" \
-			-addext basicConstraints=critical,CA:TRUE \
-			-addext keyUsage=critical,keyCertSign,cRLSign -out "$d/$n.pem" || return 1
-	else
-		openssl req -new -key "$d/$n.key" -subj "$subj" -out "$d/$n.csr" || return 1
-		printf 'basicConstraints=critical,CA:TRUE,pathlen:%s\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' \
-			"$pathlen" >"$d/$n.ext"
-		openssl x509 -req -in "$d/$n.csr" -CA "$d/$signer.pem" -CAkey "$d/$signer.key" \
-			-CAcreateserial -days 30 -extfile "$d/$n.ext" -out "$d/$n.pem" || return 1
-	fi
-	_tls_ca_cnf "$d" "$d/$n-db" "$d/$n.pem" "$d/$n.key" >"$d/$n.cnf"
-}
-
 # _origin_leaf DIR CA NAME ec|rsa CN SANS [openssl ca ARGS...]: a server leaf
 # without AIA (tls_issue), NAME.chain = leaf + CA.
 _origin_leaf() { TLS_NO_AIA=1 tls_issue "$@"; }
@@ -122,9 +98,9 @@ origin_make_pki() {
 	# shellcheck disable=SC2034 # read by tls_cert_import (tls_lib.sh)
 	PKI=$d
 	{
-		_origin_ca "$d" root "/CN=Origin Test Root" &&
-			_origin_ca "$d" int1 "/CN=Origin Test Intermediate 1" root 1 &&
-			_origin_ca "$d" int2 "/CN=Origin Test Intermediate 2" int1 0 &&
+		_tls_ca_init "$d" root "/CN=Origin Test Root" &&
+			_tls_ca_init "$d" int1 "/CN=Origin Test Intermediate 1" root 1 &&
+			_tls_ca_init "$d" int2 "/CN=Origin Test Intermediate 2" int1 0 &&
 			_tls_newkey "$d/rogue.key" ec
 	} >>"$d/pki.log" 2>&1 || return 1
 	local od=DNS:$ORIGIN_DOMAIN
@@ -455,17 +431,9 @@ PY
 # runs that generation. Fails (with the control plane's sentence logged)
 # when it is refused.
 odist_apply() {
-	local f=$TMP_DIR/odist.json gen
+	local f=$TMP_DIR/odist.json
 	odist_json >"$f" || return 1
-	rctl --json apply -f "$f" >"$TMP_DIR/apply.json" || {
-		log "apply: $(tail -n 1 "$TMP_DIR/rctl.err")"
-		return 1
-	}
-	gen=$(jget "$TMP_DIR/apply.json" 'j["generation"]')
-	poll_wait 10 tls_dp_gen_is "$gen" || {
-		log "the dataplane did not reach generation $gen"
-		return 1
-	}
+	cp_apply "$f"
 }
 
 # ---------------------------------------------------------------- viewers

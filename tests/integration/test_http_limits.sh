@@ -90,11 +90,7 @@ cat >"$TMP_DIR/dist.json" <<EOF
   "default_behavior": { "origin": "st", "viewer_protocol_policy": "allow-all" }
 }
 EOF
-rctl --json apply -f "$TMP_DIR/dist.json" >"$TMP_DIR/apply.json" ||
-	die "apply: $(tail -n 3 "$TMP_DIR/rctl.err")"
-GEN=$(jget "$TMP_DIR/apply.json" 'j["generation"]')
-gen_is() { [ "$(rctl_dp --json status | jget - 'j["generation"]')" = "$1" ]; }
-poll_wait 10 gen_is "$GEN" || die "the dataplane did not reach generation $GEN"
+cp_apply "$TMP_DIR/dist.json" || die "the distribution was not applied"
 wait_ping "$DP_ADDR"
 
 # ---------------------------------------------------------------- clients

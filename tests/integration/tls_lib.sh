@@ -133,10 +133,11 @@ _tls_newkey() {
 	fi
 }
 
-# _tls_ca_init DIR NAME SUBJECT [SIGNER]: a CA (self-signed, or signed by
-# SIGNER.pem/.key in DIR) with an `openssl ca` database in DIR/NAME-db.
+# _tls_ca_init DIR NAME SUBJECT [SIGNER [PATHLEN]]: a CA (self-signed, or
+# signed by SIGNER.pem/.key in DIR with that path length, 0 by default)
+# with an `openssl ca` database in DIR/NAME-db.
 _tls_ca_init() {
-	local d=$1 n=$2 subj=$3 signer=${4:-}
+	local d=$1 n=$2 subj=$3 signer=${4:-} pathlen=${5:-0}
 	mkdir -p "$d/$n-db"
 	: >"$d/$n-db/index.txt"
 	echo 1000 >"$d/$n-db/serial"
@@ -148,7 +149,8 @@ _tls_ca_init() {
 			-addext keyUsage=critical,keyCertSign,cRLSign -out "$d/$n.pem" || return 1
 	else
 		openssl req -new -key "$d/$n.key" -subj "$subj" -out "$d/$n.csr" || return 1
-		printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n' >"$d/$n.ext"
+		printf 'basicConstraints=critical,CA:TRUE,pathlen:%s\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n' \
+			"$pathlen" >"$d/$n.ext"
 		openssl x509 -req -in "$d/$n.csr" -CA "$d/$signer.pem" -CAkey "$d/$signer.key" \
 			-CAcreateserial -days 30 -extfile "$d/$n.ext" -out "$d/$n.pem" || return 1
 	fi
@@ -301,17 +303,9 @@ PY
 # tls_dist_apply NAME ALIASES EC_CERT RSA_CERT [PATH=JSON...]: apply through
 # the control plane, then wait until the dataplane runs that generation.
 tls_dist_apply() {
-	local f=$TMP_DIR/dist-$1.json gen
+	local f=$TMP_DIR/dist-$1.json
 	tls_dist_json "$@" >"$f" || return 1
-	rctl --json apply -f "$f" >"$TMP_DIR/apply.json" || {
-		log "apply $1: $(tail -n 1 "$TMP_DIR/rctl.err")"
-		return 1
-	}
-	gen=$(jget "$TMP_DIR/apply.json" 'j["generation"]')
-	poll_wait 10 tls_dp_gen_is "$gen" || {
-		log "the dataplane did not reach generation $gen"
-		return 1
-	}
+	cp_apply "$f" || return 1
 	if ! tls_is_rampart; then
 		mkdir -p "$NGX_DIR/dists"
 		cp "$f" "$NGX_DIR/dists/$1.json"
@@ -319,7 +313,6 @@ tls_dist_apply() {
 	fi
 }
 
-tls_dp_gen_is() { [ "$(rctl_dp --json status | jget - 'j["generation"]')" = "$1" ]; }
 
 # tls_tickets_rotate: one ticket-key rotation, finished when it returns.
 tls_tickets_rotate() {
